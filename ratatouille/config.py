@@ -1,0 +1,191 @@
+"""Settings: one frozen dataclass, built explicitly from ``RAT_*`` variables and ``ratatouille.toml``.
+
+Nothing here runs at import time. Every process (kernel, server extension, pipeline run, CLI) calls
+:meth:`Settings.from_env` and, from the same working tree and environment, resolves the same lakehouse.
+
+Precedence, highest first: ``RAT_*`` environment variables, the config file, built-in defaults.
+The config file is ``RAT_CONFIG`` if set, else the nearest ``ratatouille.toml`` found upward from the
+working directory, else ``<home>/ratatouille.toml`` if it exists.
+The home is ``RAT_HOME``, else the file's ``home`` key (relative to the file), else the folder that holds a
+project ``ratatouille.toml``, else a per-user data folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+CONFIG_FILE_NAME = "ratatouille.toml"
+DEFAULT_CATALOG_NAME = "ratatouille"
+DEFAULT_ENGINE = "chdb://memory"
+
+# Keys a config file may hold, each matching the environment variable RAT_<KEY upper-cased>.
+_KEYS = (
+    "home",
+    "catalog_uri",
+    "catalog_name",
+    "warehouse",
+    "engine",
+    "s3_endpoint",
+    "s3_access_key_id",
+    "s3_secret_access_key",
+    "s3_region",
+    "landing",
+    "clickhouse_cluster",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the lakehouse lives and how to reach its services.
+
+    Attributes:
+        home: Folder of the embedded lakehouse (catalog file, warehouse, landing zone).
+        catalog_uri: SQLAlchemy URL of a SQL catalog (``sqlite:///...``, ``postgresql+psycopg2://...``)
+            or an Iceberg REST catalog URL (``http(s)://...``).
+        catalog_name: Name stored in the SQL catalog's rows; must stay the same for a catalog.
+        warehouse: Root URI of new tables' data (``file:///...`` or ``s3://bucket/prefix``).
+        engine: clickhouse-connect DSN: ``chdb://memory`` (embedded, default) or ``http(s)://host:8123``.
+        s3_endpoint: S3 endpoint URL for an S3-compatible store (MinIO); empty for AWS.
+        s3_access_key_id: S3 access key.
+        s3_secret_access_key: S3 secret key (never shown in ``repr``).
+        s3_region: S3 region.
+        landing: The landing zone: a local folder or an ``s3://bucket/prefix`` URI.
+        clickhouse_cluster: Cluster name for ``icebergS3Cluster`` on a ClickHouse server; empty for none.
+        config_file: The config file that was read, if any.
+    """
+
+    home: Path
+    catalog_uri: str
+    warehouse: str
+    landing: str
+    catalog_name: str = DEFAULT_CATALOG_NAME
+    engine: str = DEFAULT_ENGINE
+    s3_endpoint: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = field(default="", repr=False)
+    s3_region: str = "us-east-1"
+    clickhouse_cluster: str = ""
+    config_file: Path | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
+        """Build settings from ``RAT_*`` variables and the config file.
+
+        Args:
+            environ: The environment to read; ``os.environ`` when omitted.
+            cwd: Where to start looking for ``ratatouille.toml``; the working directory when omitted.
+
+        Returns:
+            The resolved settings.
+
+        Raises:
+            ConfigError: The config file cannot be read or holds unknown keys.
+        """
+        env = os.environ if environ is None else environ
+        start = Path.cwd() if cwd is None else cwd
+        config_path = _find_config_file(env, start)
+        file_values = _read_config_file(config_path) if config_path else {}
+        values: dict[str, str] = dict(file_values)
+        values.update({k: env[f"RAT_{k.upper()}"] for k in _KEYS if env.get(f"RAT_{k.upper()}")})
+        home = _resolve_home(env, config_path, file_values)
+        if not config_path and (home / CONFIG_FILE_NAME).is_file():
+            config_path = home / CONFIG_FILE_NAME
+            values = {**_read_config_file(config_path), **values}
+        return cls.for_home(home, config_file=config_path, **{k: v for k, v in values.items() if k != "home"})
+
+    @classmethod
+    def for_home(cls, home: Path | str, **overrides: Any) -> Settings:
+        """Settings of an embedded lakehouse in ``home``, with optional overrides.
+
+        Args:
+            home: The lakehouse folder; created on first use, not here.
+            **overrides: Any other field of :class:`Settings`.
+
+        Returns:
+            The settings.
+        """
+        home_path = Path(home).expanduser().resolve()
+        known = {f.name for f in fields(cls)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        defaults: dict[str, Any] = {
+            "catalog_uri": f"sqlite:///{home_path / 'catalog.db'}",
+            "warehouse": (home_path / "warehouse").as_uri(),
+            "landing": str(home_path / "landing"),
+        }
+        defaults.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(home=home_path, **defaults)
+
+    def with_(self, **changes: Any) -> Settings:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+    @property
+    def is_embedded_engine(self) -> bool:
+        """True when the engine is chDB in this process."""
+        return self.engine.startswith("chdb:")
+
+    @property
+    def uses_s3(self) -> bool:
+        """True when the warehouse lives in S3."""
+        return self.warehouse.startswith(("s3://", "s3a://"))
+
+    def describe(self) -> dict[str, str]:
+        """The settings as strings, secrets masked: what ``rat doctor`` and the docs show."""
+        out: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "s3_secret_access_key" and value:
+                value = "********"
+            out[f.name] = "" if value is None else str(value)
+        return out
+
+
+def _find_config_file(env: Mapping[str, str], start: Path) -> Path | None:
+    explicit = env.get("RAT_CONFIG")
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"RAT_CONFIG points to {path}, which is not a file")
+        return path.resolve()
+    for folder in (start.resolve(), *start.resolve().parents):
+        candidate = folder / CONFIG_FILE_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_config_file(path: Path) -> dict[str, str]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"cannot read {path}: {e}") from e
+    section = data.get("ratatouille", data)
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [ratatouille] must be a table")
+    unknown = set(section) - set(_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key(s) {', '.join(sorted(unknown))}; known keys: {', '.join(_KEYS)}"
+        )
+    return {k: str(v) for k, v in section.items()}
+
+
+def _resolve_home(env: Mapping[str, str], config_path: Path | None, file_values: Mapping[str, str]) -> Path:
+    if env.get("RAT_HOME"):
+        return Path(env["RAT_HOME"]).expanduser().resolve()
+    if config_path is not None:
+        if file_values.get("home"):
+            return (config_path.parent / Path(file_values["home"]).expanduser()).resolve()
+        return config_path.parent.resolve()
+    from platformdirs import user_data_dir  # deferred: only this fallback needs it
+
+    return Path(user_data_dir("ratatouille", appauthor=False))

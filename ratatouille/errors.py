@@ -1,0 +1,63 @@
+"""The one exception tree of ratatouille.
+
+Every error a user can cause derives from :class:`RatError`. Adapters map these once at their edge: the
+magics turn them into a one-line ``UsageError``, the REST handlers into a 4xx status. Anything else that
+escapes is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class RatError(Exception):
+    """Base class of every error ratatouille raises on purpose."""
+
+    #: HTTP status an adapter should map this error to.
+    http_status: int = 400
+
+
+class InvalidInput(RatError, ValueError):
+    """The caller passed something that cannot work: a bad name, option, type, key or file."""
+
+
+class NotFound(RatError, LookupError):
+    """A table, namespace, snapshot, branch, file or temp table does not exist."""
+
+    http_status = 404
+
+
+class AlreadyExists(RatError):
+    """Something that must be new already exists."""
+
+    http_status = 409
+
+
+class Conflict(RatError):
+    """A concurrent change prevents the operation (for example main moved under a branch)."""
+
+    http_status = 409
+
+
+class NotInstalled(RatError, ImportError):
+    """An optional dependency is missing; the message names the extra to install."""
+
+    http_status = 501
+
+
+class ConfigError(RatError):
+    """The settings (environment variables or ``ratatouille.toml``) are invalid."""
+
+    http_status = 500
+
+
+class EngineError(RatError):
+    """The SQL engine refused a query (syntax error, unknown column, type error...).
+
+    Attributes:
+        sql: The SQL text as the user wrote it (table references not expanded), when known.
+        line: The 1-based line of the user's SQL the engine points at, when it can be told.
+    """
+
+    def __init__(self, message: str, *, sql: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.sql = sql
+        self.line = line

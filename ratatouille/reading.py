@@ -1,0 +1,172 @@
+"""Resolving table references to exactly one snapshot, and rendering that snapshot as engine SQL.
+
+A reference is resolved through the catalog (never by looking at a folder): a branch head, a tag, a
+snapshot id or the snapshot current at a time. The snapshot's data files, listed from its manifests, are
+handed to the engine by name, so files of other snapshots or branches are never read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .arrowtypes import empty_select, iceberg_to_clickhouse, nullable
+from .catalog import load_table
+from .errors import InvalidInput, NotFound
+from .sqltext import TableRef, quote_identifier, quote_literal
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
+    from pyiceberg.schema import Schema
+    from pyiceberg.table import Table
+    from pyiceberg.table.snapshots import Snapshot
+
+    from .engine import Engine
+
+MAIN = "main"
+
+
+@dataclass(frozen=True)
+class ResolvedTable:
+    """A table reference bound to one snapshot.
+
+    Attributes:
+        ref: The reference as written.
+        table: The loaded pyiceberg table.
+        snapshot_id: The snapshot read, or None for a table with no data yet.
+        branch: The branch whose head was taken (None for tags, snapshot ids and times).
+    """
+
+    ref: TableRef
+    table: Table
+    snapshot_id: int | None
+    branch: str | None
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        """The snapshot object, if any."""
+        return None if self.snapshot_id is None else self.table.metadata.snapshot_by_id(self.snapshot_id)
+
+    @property
+    def schema(self) -> Schema:
+        """The schema the snapshot was written with (the current schema for an empty table)."""
+        snap = self.snapshot
+        if snap is not None and snap.schema_id is not None:
+            for schema in self.table.metadata.schemas:
+                if schema.schema_id == snap.schema_id:
+                    return schema
+        return self.table.schema()
+
+
+def head_snapshot_id(table: Table, branch: str) -> int | None:
+    """The head snapshot of a branch of a table, or None when the branch does not exist on it."""
+    ref = table.metadata.refs.get(branch)
+    return None if ref is None else ref.snapshot_id
+
+
+def resolve(catalog: Catalog, ref: TableRef, active_branch: str | None = None) -> ResolvedTable:
+    """Resolve a reference to one snapshot.
+
+    Without an explicit ``@ref``, the active branch's head is read when the table has that branch, and
+    main otherwise (a table not yet written on a dev branch is read from main).
+
+    Raises:
+        NotFound: The table, ref, snapshot or time does not exist.
+    """
+    table = load_table(catalog, ref.identifier)
+    meta = table.metadata
+    if ref.snapshot_id is not None:
+        if meta.snapshot_by_id(ref.snapshot_id) is None:
+            raise NotFound(f"table {ref.identifier} has no snapshot {ref.snapshot_id}")
+        return ResolvedTable(ref, table, ref.snapshot_id, None)
+    if ref.as_of is not None:
+        return ResolvedTable(ref, table, _snapshot_as_of(table, ref), None)
+    if ref.ref is not None:
+        if ref.ref not in meta.refs:
+            if ref.ref == MAIN and not meta.snapshots:
+                return ResolvedTable(ref, table, None, MAIN)
+            known = ", ".join(sorted(meta.refs)) or "none"
+            raise NotFound(f"table {ref.identifier} has no branch or tag {ref.ref!r} (it has: {known})")
+        found = meta.refs[ref.ref]
+        is_branch = found.snapshot_ref_type.value == "branch"
+        return ResolvedTable(ref, table, found.snapshot_id, ref.ref if is_branch else None)
+    if active_branch and active_branch != MAIN and active_branch in meta.refs:
+        return ResolvedTable(ref, table, meta.refs[active_branch].snapshot_id, active_branch)
+    return ResolvedTable(ref, table, head_snapshot_id(table, MAIN), MAIN)
+
+
+def _snapshot_as_of(table: Table, ref: TableRef) -> int:
+    assert ref.as_of is not None
+    stamp_ms = int(ref.as_of.timestamp() * 1000)
+    best: int | None = None
+    for entry in table.metadata.snapshot_log:  # main's history, as time travel means "main as of"
+        if entry.timestamp_ms <= stamp_ms:
+            best = entry.snapshot_id
+    if best is None:
+        first = table.metadata.snapshot_log[0].timestamp_ms if table.metadata.snapshot_log else None
+        when = (
+            f"; its first snapshot is at {dt.datetime.fromtimestamp(first / 1000, dt.UTC).isoformat()}"
+            if first
+            else ""
+        )
+        raise NotFound(f"table {ref.identifier} has no snapshot at or before {ref.as_of.isoformat()}{when}")
+    return best
+
+
+class _FileListCache:
+    """Data files per (table uuid, snapshot id): a snapshot never changes, so its listing is kept."""
+
+    def __init__(self, capacity: int = 256) -> None:
+        self._items: OrderedDict[tuple[str, int], list[str]] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def get(self, resolved: ResolvedTable) -> list[str]:
+        assert resolved.snapshot_id is not None
+        key = (str(resolved.table.metadata.table_uuid), resolved.snapshot_id)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        files = _plan_files(resolved)
+        with self._lock:
+            self._items[key] = files
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+        return files
+
+
+def _plan_files(resolved: ResolvedTable) -> list[str]:
+    tasks = list(resolved.table.scan(snapshot_id=resolved.snapshot_id).plan_files())
+    if any(task.delete_files for task in tasks):
+        raise InvalidInput(
+            f"table {resolved.ref.identifier} has row-level delete files (written by another engine); "
+            "compact it before reading it here"
+        )
+    return [task.file.file_path for task in tasks]
+
+
+FILE_LISTS = _FileListCache()
+
+
+def structure_of(schema: Schema) -> str:
+    """The ClickHouse structure literal (``'a Nullable(Int64), ...'``) of an Iceberg schema."""
+    cols = [
+        f"{quote_identifier(f.name)} {nullable(iceberg_to_clickhouse(f.field_type))}" for f in schema.fields
+    ]
+    return quote_literal(", ".join(cols))
+
+
+def source_sql(engine: Engine, resolved: ResolvedTable) -> str:
+    """A parenthesized SELECT over exactly the snapshot's data, usable wherever a table goes in SQL."""
+    schema = resolved.schema
+    if resolved.snapshot_id is None:
+        return f"({empty_select(schema)})"
+    files = FILE_LISTS.get(resolved)
+    if not files:
+        return f"({empty_select(schema)})"
+    columns = ", ".join(quote_identifier(f.name) for f in schema.fields)
+    return f"(SELECT {columns} FROM {engine.file_source(files, structure_of(schema))})"

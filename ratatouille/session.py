@@ -1,0 +1,271 @@
+"""The lakehouse session: settings, catalog, engine and the active branch, and what they do together.
+
+A :class:`Lakehouse` is the object behind ``rat``. It owns no global state: two sessions in one process
+may be on two branches. The engine is shared per process (chDB allows one embedded server per process).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from .errors import InvalidInput, NotFound
+from .reading import MAIN, ResolvedTable, resolve, source_sql
+from .sqltext import (
+    Found,
+    TableRef,
+    find_placeholders,
+    line_of,
+    substitute,
+    validate_branch_name,
+    validate_identifier,
+)
+from .staging import TEMP_DATABASE, create_from_arrow, qualified
+from .writing import WriteResult, write_table
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
+
+    from .config import Settings
+    from .engine import ClickHouseEngine, QueryStats
+
+TEMP_NAMESPACE = "temp"
+_IDENT_IN_MESSAGE = re.compile(r"identifier `([^`]+)`")
+
+
+@dataclass
+class ExpandedSQL:
+    """SQL with its table references replaced by snapshot-pinned reads.
+
+    Attributes:
+        original: The SQL as written.
+        sql: The SQL the engine runs.
+        tables: The resolved references, in order.
+        spans: (start in ``sql``, end in ``sql``, start in ``original``) of each replacement, to map
+            engine error positions back to the user's text.
+    """
+
+    original: str
+    sql: str
+    tables: list[ResolvedTable] = field(default_factory=list)
+    spans: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    def original_offset(self, position: int) -> int:
+        """Map an offset in the expanded SQL to the user's SQL."""
+        shift = 0
+        for start, end, o_start, o_end in self.spans:
+            if position < start:
+                break
+            if position < end:
+                return o_start
+            shift = o_end - end
+        return max(0, position + shift)
+
+
+class Lakehouse:
+    """One session on a lakehouse.
+
+    Args:
+        settings: Where the lakehouse is; :meth:`Settings.from_env` when omitted.
+    """
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        from .config import Settings
+
+        self.settings = settings or Settings.from_env()
+        self._catalog: Catalog | None = None
+        self._lock = threading.RLock()
+        self.branch: str = MAIN
+        #: Provenance stamped on every snapshot this session commits (notebook, cell, pipeline run...).
+        self.context: dict[str, str] = {}
+        self._temp_tables: set[str] = set()
+
+    # -- components (opened lazily: creating a session is free) ----------------------------------------
+
+    @property
+    def catalog(self) -> Catalog:
+        """The Iceberg catalog."""
+        with self._lock:
+            if self._catalog is None:
+                from .catalog import open_catalog
+
+                self._catalog = open_catalog(self.settings)
+            return self._catalog
+
+    @property
+    def engine(self) -> ClickHouseEngine:
+        """The process's engine for these settings."""
+        from .engine import engine_for
+
+        return engine_for(self.settings)
+
+    # -- branches ----------------------------------------------------------------------------------------
+
+    def use_branch(self, name: str | None) -> None:
+        """Make ``name`` the branch every read and write of this session goes to (None or main: main)."""
+        self.branch = MAIN if not name else validate_branch_name(name)
+
+    # -- SQL -----------------------------------------------------------------------------------------------
+
+    def resolve(self, ref: TableRef | str) -> ResolvedTable:
+        """Resolve a reference against this session's active branch."""
+        table_ref = ref if isinstance(ref, TableRef) else TableRef.parse(ref)
+        return resolve(self.catalog, table_ref, self.branch)
+
+    def expand(self, sql: str) -> ExpandedSQL:
+        """Replace each ``{ns.t}`` reference (and ``{temp.name}``) by a snapshot-pinned read."""
+        if not isinstance(sql, str) or not sql.strip():
+            raise InvalidInput("the SQL is empty")
+        found = find_placeholders(sql)
+        expanded = ExpandedSQL(original=sql, sql=sql)
+        if not found:
+            return expanded
+        rendered: dict[str, str] = {}
+
+        def render(f: Found) -> str:
+            assert f.table is not None
+            key = str(f.table)
+            if key not in rendered:
+                if f.table.namespace == TEMP_NAMESPACE:
+                    rendered[key] = self._temp_source(f.table)
+                else:
+                    resolved = self.resolve(f.table)
+                    expanded.tables.append(resolved)
+                    rendered[key] = source_sql(self.engine, resolved)
+            return rendered[key]
+
+        pieces = [(f, render(f)) for f in found]
+        texts = iter(text for _, text in pieces)
+        out_sql = substitute(sql, found, lambda _f: next(texts))
+        pos_out, pos_in = 0, 0
+        for f, text in pieces:
+            start = pos_out + (f.start - pos_in)
+            expanded.spans.append((start, start + len(text), f.start, f.end))
+            pos_out, pos_in = start + len(text), f.end
+        expanded.sql = out_sql
+        return expanded
+
+    def query_arrow(
+        self,
+        sql: str,
+        parameters: Mapping[str, Any] | None = None,
+        stats: QueryStats | None = None,
+    ) -> pa.Table:
+        """Run SQL with ``{ns.t}`` references; return Arrow."""
+        expanded = self.expand(sql)
+        return self._run(expanded, parameters, stats)
+
+    def _run(
+        self, expanded: ExpandedSQL, parameters: Mapping[str, Any] | None, stats: QueryStats | None = None
+    ) -> pa.Table:
+        from .engine.client import EngineSQLError
+
+        try:
+            return self.engine.query_arrow(expanded.sql, parameters=parameters, stats=stats)
+        except EngineSQLError as e:
+            if e.position is not None:
+                # Map the engine's position in the expanded text back to the user's line.
+                e.line = line_of(expanded.original, expanded.original_offset(e.position))
+            elif (m := _IDENT_IN_MESSAGE.search(str(e))) and (at := expanded.original.find(m.group(1))) >= 0:
+                e.line = line_of(expanded.original, at)
+            e.sql = expanded.original
+            raise
+
+    def preview(self, sql: str) -> str:
+        """The SQL the engine would run (references expanded; it holds no credential)."""
+        return self.expand(sql).sql
+
+    # -- writes ----------------------------------------------------------------------------------------
+
+    def write(
+        self,
+        data: pa.Table,
+        target: str,
+        mode: str = "append",
+        merge_keys: list[str] | str | None = None,
+        operation: str | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> WriteResult:
+        """Write Arrow data to ``target`` on the active branch (see ``writing.write_table``)."""
+        ref = TableRef.parse(target)
+        if ref.is_pinned:
+            raise InvalidInput(f"cannot write to {target}: write to a table, not to a snapshot or ref")
+        if ref.namespace == TEMP_NAMESPACE:
+            raise InvalidInput("the 'temp' namespace holds session temp tables: use rat.temp(name, df)")
+        keys = [merge_keys] if isinstance(merge_keys, str) else merge_keys
+        return write_table(
+            self.catalog,
+            self.engine,
+            data,
+            ref.identifier,
+            mode=mode,
+            merge_keys=keys,
+            branch=self.branch,
+            context={**self.context, **(context or {})},
+            operation=operation,
+        )
+
+    def transform(
+        self,
+        sql: str,
+        target: str,
+        mode: str = "overwrite",
+        merge_keys: list[str] | str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> WriteResult:
+        """Run SQL and write its result to ``target``."""
+        from .writing import check_mode
+
+        keys = [merge_keys] if isinstance(merge_keys, str) else merge_keys
+        check_mode(mode, keys)  # fail before running anything
+        TableRef.parse(target)
+        data = self.query_arrow(sql, parameters=parameters)
+        return self.write(data, target, mode=mode, merge_keys=keys, operation=f"transform:{mode}",
+                          context={"sql": sql})  # fmt: skip
+
+    # -- temp tables -----------------------------------------------------------------------------------
+
+    def temp_create(self, name: str, data: pa.Table) -> str:
+        """Create (or replace) the session temp table ``{temp.name}``."""
+        validate_identifier(name, "temp table name")
+        create_from_arrow(self.engine, TEMP_DATABASE, self._temp_engine_name(name), data, replace=True)
+        self._temp_tables.add(name)
+        return f"{{{TEMP_NAMESPACE}.{name}}}"
+
+    def temp_names(self) -> list[str]:
+        """Names of this session's temp tables."""
+        return sorted(self._temp_tables)
+
+    def temp_drop(self, name: str | None = None) -> list[str]:
+        """Drop one temp table, or all of this session's when ``name`` is None."""
+        names = [name] if name else sorted(self._temp_tables)
+        for n in names:
+            if n not in self._temp_tables:
+                raise NotFound(
+                    f"no temp table {n!r} (this session has: {', '.join(self.temp_names()) or 'none'})"
+                )
+            self.engine.command(f"DROP TABLE IF EXISTS {qualified(TEMP_DATABASE, self._temp_engine_name(n))}")
+            self._temp_tables.discard(n)
+        return names
+
+    def _temp_engine_name(self, name: str) -> str:
+        # Temp tables are per session: several sessions of one process share the engine.
+        return f"s{id(self):x}_{name}"
+
+    def _temp_source(self, ref: TableRef) -> str:
+        if ref.name not in self._temp_tables:
+            raise NotFound(
+                f"no temp table {ref.name!r}; create it with rat.temp({ref.name!r}, df) "
+                f"(this session has: {', '.join(self.temp_names()) or 'none'})"
+            )
+        return qualified(TEMP_DATABASE, self._temp_engine_name(ref.name))
+
+    def close(self) -> None:
+        """Drop this session's temp tables."""
+        if self._temp_tables:
+            self.temp_drop()
