@@ -21,8 +21,8 @@ _SUMMARY_COUNTS = {
 def snapshot_rows(table: Table) -> list[dict[str, Any]]:
     """One dict per snapshot, oldest first.
 
-    Keys: ``snapshot_id``, ``parent_id``, ``timestamp`` (UTC), ``operation`` (ratatouille's when it wrote
-    the snapshot, else Iceberg's), ``iceberg_operation``, ``refs`` (branches and tags pointing at it),
+    Keys: ``snapshot_id``, ``timestamp`` (UTC), ``operation`` (ratatouille's when it wrote the snapshot,
+    else Iceberg's), ``parent_id``, ``iceberg_operation``, ``refs`` (branches and tags pointing at it),
     ``rows_added``, ``rows_deleted``, ``total_rows``, ``files_added``, and the provenance properties
     (``version``, ``notebook``, ``cell``, ``pipeline``, ``run_id``...) without their prefix.
     """
@@ -35,9 +35,9 @@ def snapshot_rows(table: Table) -> list[dict[str, Any]]:
         iceberg_op = snap.summary.operation.value if snap.summary else ""
         row: dict[str, Any] = {
             "snapshot_id": snap.snapshot_id,
-            "parent_id": snap.parent_snapshot_id,
             "timestamp": dt.datetime.fromtimestamp(snap.timestamp_ms / 1000, dt.UTC),
             "operation": summary.get(f"{PROPERTY_PREFIX}operation", iceberg_op),
+            "parent_id": snap.parent_snapshot_id,
             "iceberg_operation": iceberg_op,
             "refs": ",".join(sorted(refs_at.get(snap.snapshot_id, []))),
         }

@@ -111,7 +111,8 @@ class RatTable:
 
     def execute(self) -> pd.DataFrame:
         """Run the expression; return a DataFrame."""
-        return self._session.query_arrow(self.sql()).to_pandas()
+        df: pd.DataFrame = self._session.query_arrow(self.sql()).to_pandas()
+        return df
 
     def to_pandas(self) -> pd.DataFrame:
         """Same as :meth:`execute`."""

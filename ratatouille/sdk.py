@@ -70,7 +70,8 @@ class Rat:
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         """Run ClickHouse SQL (with ``{ns.t}`` references) and return a DataFrame."""
-        return self.session.query_arrow(sql, parameters=params).to_pandas()
+        df: pd.DataFrame = self.session.query_arrow(sql, parameters=params).to_pandas()
+        return df
 
     def arrow(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         """Like :meth:`query`, returning an Arrow table."""

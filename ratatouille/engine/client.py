@@ -32,6 +32,7 @@ _ERROR_CODE_RE = re.compile(r"^Code:\s*\d+\.\s*(?:DB::Exception:\s*)?")
 _ERROR_TRAILER_RE = re.compile(r"\s*\((?:[A-Z_]+)\)(?:\s*\(version [^)]*\))?\s*$")
 _LINE_RE = re.compile(r"\(line (\d+), col (\d+)\)")
 _POSITION_RE = re.compile(r"failed at position (\d+)")
+_SYNTAX_RE = re.compile(r"Syntax error: failed at position \d+ \(([^)]*)\)")
 
 _ENGINES: dict[tuple[str, ...], ClickHouseEngine] = {}
 _ENGINES_LOCK = threading.Lock()
@@ -68,10 +69,15 @@ def clean_engine_message(raw: str) -> tuple[str, int | None, int | None]:
     text = raw.strip()
     text = _ERROR_CODE_RE.sub("", text)
     first = text.split("\n", 1)[0]
-    rest = text.split("\n", 1)[1] if "\n" in text else ""
-    if "Expected one of:" in text:
-        first = first + " " + rest.split(". Expected one of:")[0].replace("FORMAT Arrow", "").strip()
-        first = first.strip()
+    syntax = _SYNTAX_RE.search(text)
+    if syntax:
+        token = syntax.group(1)
+        # The client appends "FORMAT Arrow": failing there means the query ended too early.
+        where = "the query ends too early" if token == "FORMAT" else f"unexpected {token!r}"
+        expected = text.split("Expected one of:", 1)[1] if "Expected one of:" in text else ""
+        options = [o.strip() for o in expected.split(",") if o.strip()][:6]
+        hint = f" (expected one of: {', '.join(options).rstrip('.')}...)" if options else ""
+        first = f"Syntax error: {where}{hint}"
     first = _ERROR_TRAILER_RE.sub("", first)
     # "In scope <query>" repeats the expanded SQL (long file lists): the reason alone is clearer.
     first = first.split(". In scope ", 1)[0]
@@ -203,15 +209,18 @@ class ClickHouseEngine:
         # prefix (ClickHouse roots its glob at the first wildcard), hence the common folder first.
         if len(paths) == 1 and not _GLOB_CHARS.search(paths[0]):
             return str(call(paths[0]))
-        prefix = os.path.commonpath(paths) if len(paths) > 1 else os.path.dirname(paths[0])
-        if prefix.endswith(":") or ("://" in prefix and prefix.count("/") < 3):  # keep scheme://host whole
-            prefix = prefix + "/"
-        rels = [p[len(prefix) :].lstrip("/") for p in paths]
-        if any(_GLOB_CHARS.search(r) for r in rels) or _GLOB_CHARS.search(prefix):
-            selects = [f"SELECT * FROM {call(p)}" for p in paths]
-            return "(" + " UNION ALL ".join(selects) + ")"
-        sep = "" if prefix.endswith("/") else "/"
-        return str(call(prefix + sep + "{" + ",".join(rels) + "}"))
+        # Split off "scheme://host" so that the common folder is computed on paths alone.
+        bases = {p[: p.index("/", p.index("://") + 3)] if "://" in p else "" for p in paths}
+        if len(bases) == 1:
+            base = bases.pop()
+            rest = [p[len(base) :] for p in paths]
+            folder = os.path.commonpath(rest) if len(rest) > 1 else os.path.dirname(rest[0])
+            prefix = base + folder.rstrip("/") + "/"
+            rels = [p[len(prefix) :] for p in paths]
+            if not any(_GLOB_CHARS.search(r) for r in rels) and not _GLOB_CHARS.search(prefix):
+                return str(call(prefix + "{" + ",".join(rels) + "}"))
+        selects = [f"SELECT * FROM {call(p)}" for p in paths]
+        return "(" + " UNION ALL ".join(selects) + ")"
 
     def _s3_url(self, uri: str) -> str:
         parsed = urlparse(uri)
@@ -232,8 +241,6 @@ class ClickHouseEngine:
             parts.append(f"access_key_id = {quote_literal(s.s3_access_key_id)}")
         if s.s3_secret_access_key:
             parts.append(f"secret_access_key = {quote_literal(s.s3_secret_access_key)}")
-        if s.s3_region:
-            parts.append(f"region = {quote_literal(s.s3_region)}")
         with self._lock:
             try:
                 self._client.command(f"DROP NAMED COLLECTION IF EXISTS {quote_identifier(S3_COLLECTION)}")

@@ -1,0 +1,97 @@
+"""The ``rat`` command line (also installed as ``ratatouille``).
+
+``rat query "SQL"``, ``rat tables [NAMESPACE]``, ``rat history TABLE``, ``rat config``. Errors print one
+line and exit with status 2 (a user mistake) or 1 (anything else).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+from .errors import RatError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .sdk import Rat
+
+
+def format_table(df: pd.DataFrame, max_rows: int = 50) -> str:
+    """A DataFrame as an aligned plain-text table, with a note when rows were cut."""
+    shown = df.head(max_rows)
+    columns = [str(c) for c in shown.columns]
+    cells = [["NULL" if _is_null(v) else str(v) for v in row] for row in shown.itertuples(index=False)]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
+    rule = "  ".join("-" * w for w in widths)
+    body = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    footer = f"({len(df)} row{'s' if len(df) != 1 else ''}"
+    footer += f", first {max_rows} shown)" if len(df) > max_rows else ")"
+    return "\n".join([line, rule, *body, footer])
+
+
+def _is_null(value: Any) -> bool:
+    try:
+        return bool(value is None or value != value)
+    except (TypeError, ValueError):
+        return False
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rat", description="ratatouille: a Jupyter-native lakehouse")
+    parser.add_argument("--version", action="version", version=f"ratatouille {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    q = sub.add_parser("query", help="run ClickHouse SQL with {ns.table} references")
+    q.add_argument("sql")
+    q.add_argument("--max-rows", type=int, default=50, help="rows to print (default 50)")
+    q.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    t = sub.add_parser("tables", help="list tables (of one namespace, or all)")
+    t.add_argument("namespace", nargs="?")
+    h = sub.add_parser("history", help="snapshots of a table")
+    h.add_argument("table")
+    sub.add_parser("config", help="show the resolved settings (secrets masked)")
+    return parser
+
+
+def run(argv: Sequence[str], rat: Rat) -> int:
+    """Run one command on ``rat``; return the exit status."""
+    args = _parser().parse_args(list(argv))
+    if args.command == "query":
+        df = rat.query(args.sql)
+        print(df.to_csv(index=False) if args.csv else format_table(df, args.max_rows))
+    elif args.command == "tables":
+        import pandas as pd
+
+        spaces = [args.namespace] if args.namespace else rat.ice_namespaces()
+        listing = [{"namespace": ns, "table": t} for ns in spaces for t in rat.ice_tables(ns)]
+        print(format_table(pd.DataFrame(listing, columns=["namespace", "table"]), max_rows=10_000))
+    elif args.command == "history":
+        df = rat.ice_history(args.table)
+        keep = [c for c in ("snapshot_id", "timestamp", "operation", "refs", "rows_added", "total_rows")
+                if c in df.columns]  # fmt: skip
+        print(format_table(df[keep], max_rows=10_000))
+    elif args.command == "config":
+        for key, value in rat.settings.describe().items():
+            print(f"{key:22} {value}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``rat`` command."""
+    from . import rat
+
+    try:
+        return run(sys.argv[1:] if argv is None else argv, rat)
+    except RatError as e:
+        print(f"rat: {type(e).__name__}: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

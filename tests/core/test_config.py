@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ratatouille.config import Settings
+from ratatouille.errors import ConfigError
+
+
+def test_rat_home_wins(tmp_path: Path) -> None:
+    s = Settings.from_env({"RAT_HOME": str(tmp_path / "lh")}, cwd=tmp_path)
+    assert s.home == (tmp_path / "lh").resolve()
+    assert s.catalog_uri == f"sqlite:///{s.home / 'catalog.db'}"
+    assert s.warehouse == (s.home / "warehouse").as_uri()
+    assert s.landing == str(s.home / "landing")
+    assert s.engine == "chdb://memory"
+
+
+def test_project_file_found_upward(tmp_path: Path) -> None:
+    (tmp_path / "ratatouille.toml").write_text('home = "data"\nengine = "chdb://memory"\n')
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    s = Settings.from_env({}, cwd=deep)
+    assert s.home == (tmp_path / "data").resolve()
+    assert s.config_file == tmp_path / "ratatouille.toml"
+    # every process started anywhere in the project resolves the same lakehouse
+    assert Settings.from_env({}, cwd=tmp_path) == s
+
+
+def test_project_file_without_home_uses_its_folder(tmp_path: Path) -> None:
+    (tmp_path / "ratatouille.toml").write_text("[ratatouille]\ns3_region = 'eu-west-1'\n")
+    s = Settings.from_env({}, cwd=tmp_path)
+    assert s.home == tmp_path.resolve()
+    assert s.s3_region == "eu-west-1"
+
+
+def test_env_overrides_file(tmp_path: Path) -> None:
+    (tmp_path / "ratatouille.toml").write_text('landing = "s3://from-file/x"\n')
+    s = Settings.from_env({"RAT_LANDING": "s3://from-env/y"}, cwd=tmp_path)
+    assert s.landing == "s3://from-env/y"
+
+
+def test_per_user_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    s = Settings.from_env({}, cwd=tmp_path)
+    assert s.home == tmp_path / "xdg" / "ratatouille"
+
+
+def test_unknown_key_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "ratatouille.toml").write_text('hom = "typo"\n')
+    with pytest.raises(ConfigError, match="unknown key"):
+        Settings.from_env({}, cwd=tmp_path)
+
+
+def test_broken_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "ratatouille.toml").write_text("home = [unclosed\n")
+    with pytest.raises(ConfigError, match="cannot read"):
+        Settings.from_env({}, cwd=tmp_path)
+
+
+def test_rat_config_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="RAT_CONFIG"):
+        Settings.from_env({"RAT_CONFIG": str(tmp_path / "missing.toml")}, cwd=tmp_path)
+
+
+def test_secret_is_never_shown(tmp_path: Path) -> None:
+    s = Settings.for_home(tmp_path, s3_secret_access_key="hunter2", s3_access_key_id="AK")
+    assert "hunter2" not in repr(s)
+    assert s.describe()["s3_secret_access_key"] == "********"
+
+
+def test_settings_are_frozen(tmp_path: Path) -> None:
+    s = Settings.for_home(tmp_path)
+    with pytest.raises(AttributeError):
+        s.engine = "x"  # type: ignore[misc]
+    assert s.with_(engine="chdb://memory").engine == "chdb://memory"
+
+
+def test_no_settings_read_at_import() -> None:
+    import subprocess
+    import sys
+
+    code = "import ratatouille, sys; print('ratatouille.session' in sys.modules, 'pyiceberg' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
