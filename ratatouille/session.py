@@ -6,6 +6,7 @@ may be on two branches. The engine is shared per process (chDB allows one embedd
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Mapping
@@ -198,6 +199,7 @@ class Lakehouse:
         if ref.namespace == TEMP_NAMESPACE:
             raise InvalidInput("the 'temp' namespace holds session temp tables: use rat.temp(name, df)")
         keys = [merge_keys] if isinstance(merge_keys, str) else merge_keys
+        context = {**({"merge_keys": ",".join(keys)} if keys else {}), **(context or {})}
         return write_table(
             self.catalog,
             self.engine,
@@ -225,8 +227,14 @@ class Lakehouse:
         check_mode(mode, keys)  # fail before running anything
         TableRef.parse(target)
         data = self.query_arrow(sql, parameters=parameters)
+        # Recorded so that dev mode can replay the transform on a newer main (rebase).
+        recorded = {
+            "sql": sql,
+            "merge_keys": ",".join(keys or []),
+            "params": json.dumps(dict(parameters), default=str) if parameters else "",
+        }
         return self.write(data, target, mode=mode, merge_keys=keys, operation=f"transform:{mode}",
-                          context={"sql": sql})  # fmt: skip
+                          context=recorded)  # fmt: skip
 
     # -- temp tables -----------------------------------------------------------------------------------
 

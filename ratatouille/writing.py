@@ -87,7 +87,7 @@ def snapshot_properties(operation: str, context: Mapping[str, Any] | None) -> di
     props = {f"{PROPERTY_PREFIX}version": __version__, f"{PROPERTY_PREFIX}operation": operation}
     for key, value in (context or {}).items():
         if value is not None and value != "":
-            props[f"{PROPERTY_PREFIX}{key}"] = str(value)[:1000]
+            props[f"{PROPERTY_PREFIX}{key}"] = str(value)[:100_000]
     return props
 
 
@@ -183,12 +183,13 @@ def _attempt(
         head = head_snapshot_id(table, branch)
         if head is None and branch != MAIN:
             head = head_snapshot_id(table, MAIN)
-        target_sql = None
+        target_sql, existing = None, None
         if head is not None:
             resolved = ResolvedTable(TableRef(*split_identifier(target)), table, head, branch)
             target_sql = source_sql(engine, resolved)
+            existing = [f.name for f in resolved.schema.fields]
         columns = [f.name for f in tx.table_metadata.schema().fields]
-        outcome = compute_merge(engine, target_sql, columns, aligned.data, keys)
+        outcome = compute_merge(engine, target_sql, columns, aligned.data, keys, existing)
         merged = align(outcome.data, tx.table_metadata.schema(), target).data
         props = {**props, f"{PROPERTY_PREFIX}inserted": str(outcome.inserted),
                  f"{PROPERTY_PREFIX}updated": str(outcome.updated)}  # fmt: skip
@@ -208,16 +209,12 @@ def _create_and_write(
 
     prepared = align(data, Schema(), target).data
     schema = pa.schema([pa.field(f.name, f.type, nullable=True) for f in prepared.schema])
-    if branch == MAIN:
-        tx = catalog.create_table_transaction(target, schema=schema)
-        tx.append(_conform(prepared, tx), snapshot_properties=props, branch=MAIN)
-        tx.commit_transaction()
-        table = catalog.load_table(target)
-    else:
-        # Created on the branch only: main exists in the catalog but holds no snapshot.
-        table = catalog.create_table(target, schema=schema)
-        table.append(_conform(prepared, table.transaction()), snapshot_properties=props, branch=branch)
-        table = catalog.load_table(target)
+    tx = catalog.create_table_transaction(target, schema=schema)
+    if branch != MAIN:
+        _ensure_branch(tx, None, branch)
+    tx.append(_conform(prepared, tx), snapshot_properties=props, branch=branch)
+    tx.commit_transaction()
+    table = catalog.load_table(target)
     return WriteResult(
         target,
         mode,
@@ -251,16 +248,23 @@ def _replace_all(tx: Transaction, table: Table, data: pa.Table, props: dict[str,
                 overwrite.append_data_file(data_file)
 
 
-def _ensure_branch(tx: Transaction, table: Table, branch: str) -> None:
-    """Branch a table from main's head at its first write on a branch."""
-    if branch == MAIN or branch in table.metadata.refs:
-        return
-    main_head = head_snapshot_id(table, MAIN)
-    if main_head is not None:
-        from pyiceberg.table.update.snapshot import ManageSnapshots
+def _ensure_branch(tx: Transaction, table: Table | None, branch: str) -> None:
+    """Branch a table from main's head at its first write on a branch (staged in the write's transaction).
 
-        # Staged in the write's own transaction: the branch appears only if the write commits.
-        ManageSnapshots(transaction=tx).create_branch(main_head, branch).commit()
+    A table with no data on main gets an empty main snapshot first: Iceberg branches start from a
+    snapshot, and main stays empty (the branch's data reaches main only when it is published).
+    """
+    from pyiceberg.table.update.snapshot import ManageSnapshots
+
+    if branch == MAIN or branch in tx.table_metadata.refs:
+        return
+    main = tx.table_metadata.snapshot_by_name(MAIN)
+    if main is None:
+        empty = tx.table_metadata.schema().as_arrow().empty_table()
+        tx.append(empty, snapshot_properties={f"{PROPERTY_PREFIX}operation": "create"}, branch=MAIN)
+        main = tx.table_metadata.snapshot_by_name(MAIN)
+        assert main is not None
+    ManageSnapshots(transaction=tx).create_branch(main.snapshot_id, branch).commit()
 
 
 def _conform(data: pa.Table, tx: Transaction) -> pa.Table:

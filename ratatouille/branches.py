@@ -1,0 +1,299 @@
+"""Dev mode: one branch name across all tables, isolated reads and writes, safe publishing.
+
+A branch exists per table as an Iceberg branch ref; a table joins a branch when it is first written on it
+(branched from main's head at that moment) or when it is named in :func:`start`. Nothing else is stored:
+the fork point of a table is the newest snapshot of its branch that is also in main's history.
+
+Publishing (:func:`publish`) fast-forwards main to the branch head on every table of the branch. It is
+refused when main moved since the fork on any table, unless ``rebase=True`` and every write on the branch
+was a SQL transform (recorded with its SQL in the snapshot), which are then replayed on the new main.
+Publishing several tables is all-or-nothing: all are checked first, and if a commit still fails the tables
+already moved are moved back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .catalog import list_namespaces, list_tables, load_table
+from .errors import Conflict, InvalidInput, NotFound
+from .reading import MAIN, head_snapshot_id
+from .sqltext import TableRef, validate_branch_name
+from .writing import PROPERTY_PREFIX
+
+if TYPE_CHECKING:
+    from pyiceberg.table import Table
+
+    from .session import Lakehouse
+
+
+@dataclass(frozen=True)
+class BranchTable:
+    """One table's state on a branch.
+
+    Attributes:
+        table: ``namespace.table``.
+        branch: The branch name.
+        head: The branch head snapshot.
+        fork: The snapshot the branch started from (None when the table was created on the branch).
+        main_head: Main's head now (None when main has no snapshot).
+        ahead: Snapshots on the branch since the fork.
+        main_moved: True when main has commits the branch does not have.
+    """
+
+    table: str
+    branch: str
+    head: int
+    fork: int | None
+    main_head: int | None
+    ahead: int
+    main_moved: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """A plain dict (for DataFrames and JSON)."""
+        return dict(self.__dict__)
+
+
+def ancestors(table: Table, snapshot_id: int | None) -> list[int]:
+    """``snapshot_id`` and its ancestors, newest first."""
+    out: list[int] = []
+    current = snapshot_id
+    while current is not None:
+        out.append(current)
+        snap = table.metadata.snapshot_by_id(current)
+        current = None if snap is None else snap.parent_snapshot_id
+    return out
+
+
+def branch_state(table: Table, identifier: str, branch: str) -> BranchTable | None:
+    """The state of ``branch`` on one table, or None when the table does not have it."""
+    head = head_snapshot_id(table, branch)
+    if head is None:
+        return None
+    main_head = head_snapshot_id(table, MAIN)
+    main_line = set(ancestors(table, main_head))
+    lineage = ancestors(table, head)
+    fork = next((s for s in lineage if s in main_line), None)
+    ahead = lineage.index(fork) if fork is not None else len(lineage)
+    return BranchTable(
+        identifier, branch, head, fork, main_head, ahead, main_head is not None and fork != main_head
+    )
+
+
+def _all_tables(lh: Lakehouse) -> list[str]:
+    return [f"{ns}.{t}" for ns in list_namespaces(lh.catalog) for t in list_tables(lh.catalog, ns)]
+
+
+def tables_on(lh: Lakehouse, branch: str) -> list[BranchTable]:
+    """Every table that has ``branch``."""
+    out = []
+    for ident in _all_tables(lh):
+        state = branch_state(load_table(lh.catalog, ident), ident, branch)
+        if state is not None:
+            out.append(state)
+    return out
+
+
+def _check_dev_name(name: str) -> str:
+    validate_branch_name(name)
+    if name == MAIN:
+        raise InvalidInput("'main' is the published branch: start a dev branch with another name")
+    return name
+
+
+def start(lh: Lakehouse, name: str, tables: list[str] | None = None) -> list[str]:
+    """Make ``name`` the session's branch; branch the given tables from main now (others on first write).
+
+    Returns:
+        The tables branched now.
+    """
+    _check_dev_name(name)
+    branched = []
+    for ident in tables or []:
+        ref = TableRef.parse(ident)
+        table = load_table(lh.catalog, ref.identifier)
+        if name in table.metadata.refs:
+            continue
+        main_head = head_snapshot_id(table, MAIN)
+        if main_head is None:
+            raise InvalidInput(
+                f"table {ref.identifier} has no data on main yet: it joins the branch on first write"
+            )
+        table.manage_snapshots().create_branch(main_head, name).commit()
+        branched.append(ref.identifier)
+    lh.use_branch(name)
+    return branched
+
+
+def drop(lh: Lakehouse, name: str) -> list[str]:
+    """Remove ``name`` from every table; the session returns to main if it was on it.
+
+    Returns:
+        The tables the branch was removed from.
+    """
+    _check_dev_name(name)
+    removed = []
+    for state in tables_on(lh, name):
+        load_table(lh.catalog, state.table).manage_snapshots().remove_branch(name).commit()
+        removed.append(state.table)
+    if lh.branch == name:
+        lh.use_branch(None)
+    if not removed:
+        raise NotFound(f"no table has a branch {name!r}")
+    return removed
+
+
+def list_branches(lh: Lakehouse, table: str | None = None) -> list[BranchTable]:
+    """Every (branch, table) pair other than main, for all tables or one."""
+    idents = [TableRef.parse(table).identifier] if table else _all_tables(lh)
+    out = []
+    for ident in idents:
+        t = load_table(lh.catalog, ident)
+        for name, ref in sorted(t.metadata.refs.items()):
+            if name != MAIN and ref.snapshot_ref_type.value == "branch":
+                state = branch_state(t, ident, name)
+                if state is not None:
+                    out.append(state)
+    return out
+
+
+def _set_ref(table: Table, ref_name: str, snapshot_id: int, expected: int | None) -> None:
+    """Point a branch at a snapshot in one commit that fails if the branch moved from ``expected``."""
+    from pyiceberg.table.refs import SnapshotRefType
+    from pyiceberg.table.update import AssertRefSnapshotId
+
+    tx = table.transaction()
+    update, requirement = tx._set_ref_snapshot(
+        snapshot_id=snapshot_id, ref_name=ref_name, type=SnapshotRefType.BRANCH
+    )
+    # pyiceberg asserts the ref as the transaction saw it; assert what *we* checked instead.
+    requirement = tuple(
+        AssertRefSnapshotId(snapshot_id=expected, ref=ref_name)  # type: ignore[call-arg]
+        if isinstance(r, AssertRefSnapshotId)
+        else r
+        for r in requirement
+    )
+    tx._stage(update, requirement)
+    tx.commit_transaction()
+
+
+def publish(lh: Lakehouse, branch: str, rebase: bool = False) -> dict[str, Any]:
+    """Fast-forward main to the branch on every table of the branch, all or nothing.
+
+    Raises:
+        Conflict: Main moved on some tables (names them) and no rebase was asked or possible, or a
+            concurrent commit interfered (then nothing was changed).
+    """
+    from pyiceberg.exceptions import CommitFailedException
+
+    _check_dev_name(branch)
+    states = tables_on(lh, branch)
+    if not states:
+        raise NotFound(f"no table has a branch {branch!r}: nothing to publish")
+    moved = [s.table for s in states if s.main_moved]
+    rebased: list[str] = []
+    if moved:
+        if not rebase:
+            raise Conflict(
+                f"cannot publish {branch!r}: main moved since the branch was made on {', '.join(moved)}. "
+                f"Call dev_merge(rebase=True) to replay the branch's SQL transforms on the new main, "
+                f"or start a new branch from the current main and redo the work there"
+            )
+        rebased = _rebase(lh, branch, states)
+        states = tables_on(lh, branch)
+    published: dict[str, int] = {}
+    done: list[tuple[Table, int | None, int]] = []
+    try:
+        for s in states:
+            if s.head == s.main_head:
+                continue
+            table = load_table(lh.catalog, s.table)
+            _set_ref(table, MAIN, s.head, expected=s.main_head)
+            done.append((table, s.main_head, s.head))
+            published[s.table] = s.head
+    except CommitFailedException as e:
+        _undo(lh, done)
+        raise Conflict(
+            f"publishing {branch!r} was interrupted by a concurrent commit on {s.table}; "
+            "no table was changed, try again"
+        ) from e
+    return {"branch": branch, "published": published, "rebased": rebased}
+
+
+def _undo(lh: Lakehouse, done: list[tuple[Table, int | None, int]]) -> None:
+    for table, previous, now in reversed(done):
+        if previous is None:
+            tx = load_table(lh.catalog, ".".join(table.name()[-2:]))
+            tx.manage_snapshots().remove_branch(MAIN).commit()
+        else:
+            _set_ref(load_table(lh.catalog, ".".join(table.name()[-2:])), MAIN, previous, expected=now)
+
+
+def _branch_writes(table: Table, state: BranchTable) -> list[tuple[int, int, dict[str, str]]]:
+    """(timestamp_ms, snapshot_id, summary) of the branch's own snapshots, oldest first."""
+    lineage = ancestors(table, state.head)
+    own = lineage[: state.ahead]
+    out = []
+    for sid in own:
+        snap = table.metadata.snapshot_by_id(sid)
+        assert snap is not None
+        summary = snap.summary.additional_properties if snap.summary else {}
+        out.append((snap.timestamp_ms, sid, summary))
+    return sorted(out)
+
+
+def _rebase(lh: Lakehouse, branch: str, states: list[BranchTable]) -> list[str]:
+    """Replay the branch's SQL transforms on the current main, in the order they were made."""
+    from .session import Lakehouse as Session
+
+    replay: list[tuple[int, str, dict[str, str]]] = []
+    for s in states:
+        table = load_table(lh.catalog, s.table)
+        for ts, sid, summary in _branch_writes(table, s):
+            op = summary.get(f"{PROPERTY_PREFIX}operation", "")
+            sql = summary.get(f"{PROPERTY_PREFIX}sql")
+            if not op.startswith("transform:") or not sql:
+                raise Conflict(
+                    f"cannot rebase {branch!r}: snapshot {sid} of {s.table} was written by "
+                    f"{op or 'another writer'}, which cannot be replayed (only SQL transforms can). "
+                    "Start a new branch from the current main and redo the work there"
+                )
+            replay.append((ts, s.table, summary))
+    replay.sort(key=lambda r: r[0])
+    for s in states:  # restart every table of the branch from the current main
+        table = load_table(lh.catalog, s.table)
+        if s.main_head is None:
+            table.manage_snapshots().remove_branch(branch).commit()
+        else:
+            _set_ref(table, branch, s.main_head, expected=s.head)
+    worker = Session(lh.settings)
+    worker.use_branch(branch)
+    worker.context = dict(lh.context)
+    for _, target, summary in replay:
+        keys = summary.get(f"{PROPERTY_PREFIX}merge_keys") or None
+        params = json.loads(summary.get(f"{PROPERTY_PREFIX}params", "null"))
+        mode = summary[f"{PROPERTY_PREFIX}operation"].split(":", 1)[1]
+        worker.transform(summary[f"{PROPERTY_PREFIX}sql"], target, mode=mode,
+                         merge_keys=keys.split(",") if keys else None, parameters=params)  # fmt: skip
+    worker.close()
+    return sorted({t for _, t, _ in replay})
+
+
+def expire(
+    lh: Lakehouse, older_than: dt.timedelta | dt.datetime = dt.timedelta(days=7), table: str | None = None
+) -> dict[str, int]:
+    """Expire snapshots older than a time (branch and tag heads are kept); return counts per table."""
+    cutoff = older_than if isinstance(older_than, dt.datetime) else dt.datetime.now(dt.UTC) - older_than
+    if cutoff.tzinfo is None:
+        cutoff = cutoff.replace(tzinfo=dt.UTC)
+    idents = [TableRef.parse(table).identifier] if table else _all_tables(lh)
+    counts: dict[str, int] = {}
+    for ident in idents:
+        t = load_table(lh.catalog, ident)
+        before = len(t.metadata.snapshots)
+        t.maintenance.expire_snapshots().older_than(cutoff).commit()
+        counts[ident] = before - len(load_table(lh.catalog, ident).metadata.snapshots)
+    return counts
