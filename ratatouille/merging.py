@@ -20,9 +20,8 @@ from .staging import staged
 if TYPE_CHECKING:
     from .engine import Engine
 
-# NULL keys in the *target* (rows appended before a merge) must survive: NULL IN (...) must be a plain
-# comparison, not unknown.
-_SETTINGS = {"transform_null_in": 1, "join_use_nulls": 1}
+# Unmatched LEFT JOIN columns must be NULL, not ClickHouse's type defaults.
+_JOIN_SETTINGS = {"join_use_nulls": 1}
 
 
 @dataclass
@@ -96,8 +95,7 @@ def compute_merge(
         # probing the batch against a set built from the whole target.
         updated_rows = engine.query_arrow(
             f"SELECT uniqExact({key_list}) AS n FROM {target_sql} "
-            f"WHERE {key_tuple} IN (SELECT {key_list} FROM {stage})",
-            settings=_SETTINGS,
+            f"WHERE {key_tuple} IN (SELECT {key_list} FROM {stage})"
         )
         updated = int(updated_rows.column("n")[0].as_py())
         in_batch = set(batch.column_names)
@@ -117,9 +115,14 @@ def compute_merge(
             )  # fmt: skip
             on = " AND ".join(f"s.{quote_identifier(k)} = t.{quote_identifier(k)}" for k in keys)
             new_rows = f"SELECT {cols} FROM {stage} AS s LEFT JOIN {target_sql} AS t ON {on}"
+        # A target row with a NULL key (appended before) matches no batch row (batch keys are checked
+        # non-NULL) and is kept; `NULL NOT IN (...)` alone would drop it. transform_null_in=1 would keep
+        # it too, but makes the set lookups several times slower.
+        null_key = " OR ".join(f"isNull({quote_identifier(k)})" for k in keys)
         merged = engine.query_arrow(
-            f"SELECT {kept} FROM {target_sql} WHERE {key_tuple} NOT IN (SELECT {key_list} FROM {stage}) "
+            f"SELECT {kept} FROM {target_sql} "
+            f"WHERE {key_tuple} NOT IN (SELECT {key_list} FROM {stage}) OR {null_key} "
             f"UNION ALL {new_rows}",
-            settings=_SETTINGS,
+            settings=_JOIN_SETTINGS,
         )
     return MergeOutcome(merged, inserted=batch.num_rows - updated, updated=updated)

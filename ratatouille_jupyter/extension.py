@@ -1,12 +1,51 @@
-"""``%load_ext ratatouille``: what loading the extension does in a kernel."""
+"""``%load_ext ratatouille``: the magics, ``rat`` in the namespace, table completion, cell provenance.
+
+Loading is cheap: nothing here starts the engine or opens the catalog; the heavy modules (itables, the
+engine drivers, pyiceberg) are imported when a magic first needs them.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+# What load registered, per shell, so that %reload_ext does not register twice.
+_LOADED: dict[int, tuple[Any, Any]] = {}
+
 
 def load_ipython_extension(ipython: Any) -> None:
-    """Put ``rat`` in the user namespace (the magics register here as they land)."""
-    from ratatouille import rat
+    """Register the magics, their ``%config`` options, completion, and put ``rat`` in the namespace."""
+    import ratatouille
 
+    from .completion import TableNames, table_matcher
+    from .magics import RatMagics
+
+    previous = _LOADED.get(id(ipython))
+    if previous is not None and previous[0].rat is not ratatouille.rat:
+        # %reload_ext re-ran ratatouille/__init__.py, which made a new, unconnected ``rat``: keep the
+        # session the notebook was using (its lakehouse, branch and temp tables).
+        ratatouille.rat = previous[0].rat
+    rat = ratatouille.rat
+    unload_ipython_extension(ipython)
+    magics = RatMagics(shell=ipython, rat=rat)
+    ipython.register_magics(magics)
+    ipython.events.register("pre_run_cell", magics.cells.pre_run_cell)
+    matcher = table_matcher(TableNames(rat).get)
+    completer = getattr(ipython, "Completer", None)
+    if completer is not None:
+        completer.custom_matchers.append(matcher)
+    _LOADED[id(ipython)] = (magics, matcher)
     ipython.push({"rat": rat})
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Undo :func:`load_ipython_extension` (hooks, completion, options); the magics are replaced on load."""
+    loaded = _LOADED.pop(id(ipython), None)
+    if loaded is None:
+        return
+    magics, matcher = loaded
+    ipython.events.unregister("pre_run_cell", magics.cells.pre_run_cell)
+    completer = getattr(ipython, "Completer", None)
+    if completer is not None and matcher in completer.custom_matchers:
+        completer.custom_matchers.remove(matcher)
+    if magics in ipython.configurables:
+        ipython.configurables.remove(magics)

@@ -8,11 +8,14 @@ credential ever appears in SQL text.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import re
 import threading
 import time
-from collections.abc import Mapping
+import uuid
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -20,8 +23,8 @@ import pyarrow as pa
 
 from ..arrowtypes import fix_engine_arrow, needs_type_fix
 from ..errors import EngineError, InvalidInput
-from ..sqltext import quote_identifier, quote_literal
-from .base import QueryStats
+from ..sqltext import quote_literal
+from .base import ProgressCallback, QueryStats
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -32,6 +35,13 @@ _ERROR_CODE_RE = re.compile(r"^Code:\s*\d+\.\s*(?:DB::Exception:\s*)?")
 _ERROR_TRAILER_RE = re.compile(r"\s*\((?:[A-Z_]+)\)(?:\s*\(version [^)]*\))?\s*$")
 _LINE_RE = re.compile(r"\(line (\d+), col (\d+)\)")
 _POSITION_RE = re.compile(r"failed at position (\d+)")
+# Session settings clickhouse-connect gives its chDB handle (and its Arrow queries): the tracked path's own
+# handle gets the same, so a query returns the same Arrow types on both paths.
+_TRACKED_SESSION_SETTINGS = {
+    "output_format_arrow_string_as_string": "1",
+    "date_time_input_format": "best_effort",
+    "cast_string_to_dynamic_use_inference": "1",
+}
 _SYNTAX_RE = re.compile(r"Syntax error: failed at position \d+ \(([^)]*)\)")
 
 _ENGINES: dict[tuple[str, ...], ClickHouseEngine] = {}
@@ -62,6 +72,62 @@ class EngineSQLError(EngineError):
     def __init__(self, message: str, *, position: int | None, line: int | None) -> None:
         super().__init__(message, line=line)
         self.position = position
+
+
+class QueryTracker:
+    """Follows the queries one thread runs inside :meth:`ClickHouseEngine.tracking`.
+
+    The thread running the queries reports progress through it; any other thread may :meth:`cancel`.
+
+    Args:
+        progress: Called with (read_rows, total_rows_to_read, read_bytes) while a query runs, about every
+            100 ms, and once when it ends (totals over the tracked block so far; 0 when unknown).
+
+    Attributes:
+        read_rows: Rows read by the tracked queries so far.
+        read_bytes: Bytes read by the tracked queries so far.
+        cancelled: True once :meth:`cancel` was called.
+    """
+
+    def __init__(self, progress: ProgressCallback | None = None) -> None:
+        self.progress = progress
+        self.read_rows = 0
+        self.read_bytes = 0
+        self.cancelled = False
+        self._done = (0, 0)  # rows and bytes of the finished queries of the block
+        self._lock = threading.Lock()
+        self._engine: ClickHouseEngine | None = None
+        self._query_id: str | None = None
+
+    def cancel(self) -> None:
+        """Stop the running query, from any thread; later queries of the tracked block fail at once.
+
+        Safe to call repeatedly (a query that had not reached the engine yet is stopped by a later call).
+        """
+        with self._lock:
+            self.cancelled = True
+            engine, query_id = self._engine, self._query_id
+        if engine is not None and query_id is not None:
+            engine.kill(query_id)
+
+    def _start(self, engine: ClickHouseEngine, query_id: str) -> None:
+        with self._lock:
+            if self.cancelled:
+                raise EngineError("Query was cancelled")
+            self._engine, self._query_id = engine, query_id
+
+    def _report(self, read_rows: int, total_rows: int, read_bytes: int) -> None:
+        self.read_rows = self._done[0] + read_rows
+        self.read_bytes = self._done[1] + read_bytes
+        if self.progress is not None:
+            self.progress(self.read_rows, self._done[0] + total_rows if total_rows else 0, self.read_bytes)
+
+    def _finish(self) -> tuple[int, int]:
+        with self._lock:
+            self._query_id = None
+            rows, size = self.read_rows - self._done[0], self.read_bytes - self._done[1]
+            self._done = (self.read_rows, self.read_bytes)
+            return rows, size
 
 
 def clean_engine_message(raw: str) -> tuple[str, int | None, int | None]:
@@ -103,8 +169,18 @@ class ClickHouseEngine:
         self.dsn = settings.engine
         self.embedded = settings.is_embedded_engine
         self._settings = settings
+        #: The named collection holding S3 credentials. A server has one, configured server-side; the
+        #: embedded engine is shared by every session of the process, so each S3 configuration gets
+        #: its own collection rather than overwriting another's credentials.
+        self.s3_collection = S3_COLLECTION if not self.embedded else _collection_name(settings)
         # chDB runs queries in this process: one at a time keeps its session state consistent.
         self._lock = threading.RLock()
+        # Tracked queries (see tracking()): the tracker of each thread, chDB's own handles for progress
+        # and cancel, opened on first use.
+        self._local = threading.local()
+        self._tracked_conn: Any = None
+        self._control: Any = None
+        self._control_lock = threading.Lock()
         try:
             self._client = clickhouse_connect.get_client(dsn=settings.engine)
         except Exception as e:  # the driver raises many kinds; all mean "cannot reach the engine"
@@ -121,7 +197,13 @@ class ClickHouseEngine:
         settings: Mapping[str, Any] | None = None,
         stats: QueryStats | None = None,
     ) -> pa.Table:
-        """Run a query; return Arrow with ``DateTime`` and time zones repaired."""
+        """Run a query; return Arrow with ``DateTime`` and time zones repaired.
+
+        Inside :meth:`tracking`, the query reports progress and can be cancelled (see there).
+        """
+        tracker: QueryTracker | None = getattr(self._local, "tracker", None)
+        if tracker is not None:
+            return self._query_tracked(tracker, sql, parameters, settings, stats)
         start = time.perf_counter()
         with self._lock:
             try:
@@ -172,9 +254,144 @@ class ClickHouseEngine:
             return bool(self._client.ping())
 
     def close(self) -> None:
-        """Close the client."""
+        """Close the client (and the handles of tracked queries)."""
         with self._lock:
             self._client.close()
+            for handle in (self._tracked_conn, self._control):
+                if handle is not None:
+                    with contextlib.suppress(Exception):
+                        handle.close()
+            self._tracked_conn = self._control = None
+
+    # -- tracked queries: progress, rows and bytes read, cancel -------------------------------------------
+
+    @contextlib.contextmanager
+    def tracking(self, tracker: QueryTracker) -> Iterator[QueryTracker]:
+        """Track the queries this thread runs inside the block: progress, rows and bytes read, cancel.
+
+        On chDB a tracked query without per-query settings runs on a handle of its own that reports
+        progress and fills ``stats.read_rows`` / ``stats.read_bytes``; every tracked query carries a tag
+        that :meth:`QueryTracker.cancel` (any thread) uses to ``KILL`` it. Outside the block nothing changes.
+        """
+        previous = getattr(self._local, "tracker", None)
+        self._local.tracker = tracker
+        try:
+            yield tracker
+        finally:
+            self._local.tracker = previous
+
+    def kill(self, query_id: str) -> None:
+        """Cancel the tracked query ``query_id`` (from any thread; no-op once it ended)."""
+        # concat() keeps the KILL statement's own text from matching the tag.
+        sql = (
+            "KILL QUERY WHERE position(query, concat('/* rat:', "
+            f"{quote_literal(query_id)}, ' */')) > 0 ASYNC"
+        )
+        with self._control_lock:
+            try:
+                if self.embedded:
+                    if self._control is None:
+                        import chdb
+
+                        self._control = chdb.connect(self._chdb_path())
+                    self._control.query(sql, "CSV")
+                else:
+                    if self._control is None:
+                        import clickhouse_connect
+
+                        self._control = clickhouse_connect.get_client(dsn=self.dsn)
+                    self._control.command(sql)
+            except Exception as e:
+                raise self._wrap(e) from e
+
+    def _query_tracked(
+        self,
+        tracker: QueryTracker,
+        sql: str,
+        parameters: Mapping[str, Any] | None,
+        settings: Mapping[str, Any] | None,
+        stats: QueryStats | None,
+    ) -> pa.Table:
+        query_id = uuid.uuid4().hex
+        # The tag goes last, so positions in engine errors still point into the caller's SQL.
+        tagged = f"{sql.rstrip().rstrip(';')}\n/* rat:{query_id} */"
+        start = time.perf_counter()
+        tracker._start(self, query_id)
+        try:
+            with self._lock:
+                try:
+                    if self.embedded and not settings:
+                        result = self._query_own_handle(tracker, tagged, parameters)
+                    else:
+                        result = self._client.query_arrow(
+                            tagged, parameters=dict(parameters or {}), settings=dict(settings or {})
+                        )
+                    if needs_type_fix(result.schema):
+                        result = fix_engine_arrow(result, self._describe_unlocked(sql, parameters))
+                except EngineError:
+                    raise
+                except Exception as e:
+                    if tracker.cancelled:
+                        self._after_kill()
+                    raise self._wrap(e) from e
+        finally:
+            read_rows, read_bytes = tracker._finish()
+        if stats is not None:
+            stats.elapsed_s = time.perf_counter() - start
+            stats.read_rows, stats.read_bytes = read_rows, read_bytes
+        return result
+
+    def _query_own_handle(
+        self, tracker: QueryTracker, sql: str, parameters: Mapping[str, Any] | None
+    ) -> pa.Table:
+        from clickhouse_connect.driver.binding import bind_query
+
+        # The same binding as clickhouse-connect's, so a parameter means the same on both paths.
+        final, bound = bind_query(sql, dict(parameters) if parameters else None, self._client.server_tz)
+        params = {k.removeprefix("param_"): v for k, v in bound.items()}
+        conn = self._tracked_handle()
+
+        def on_progress(p: Mapping[str, Any]) -> None:
+            tracker._report(int(p.get("read_rows", 0)), int(p.get("total_rows_to_read", 0)),
+                            int(p.get("read_bytes", 0)))  # fmt: skip
+
+        conn.set_progress_callback(on_progress)
+        try:
+            text = final.decode() if isinstance(final, bytes) else final
+            raw = conn.query(text, "Arrow", params=params)
+        except Exception as e:
+            message = str(e)
+            at = message.find("Code: ")
+            raise RuntimeError(message[at:] if at > 0 else message) from e
+        finally:
+            conn.set_progress_callback(None)
+        return pa.ipc.open_file(raw.bytes()).read_all()
+
+    def _tracked_handle(self) -> Any:
+        if self._tracked_conn is None:
+            import chdb
+
+            conn = chdb.connect(self._chdb_path())
+            for key, value in _TRACKED_SESSION_SETTINGS.items():
+                conn.query(f"SET {key} = {quote_literal(value)}", "CSV")
+            self._tracked_conn = conn
+        return self._tracked_conn
+
+    def _chdb_path(self) -> str:
+        path = str(getattr(self._client, "path", "") or ":memory:")
+        # chDB compares engine paths literally: spell it as clickhouse-connect did.
+        return path if path.startswith((":memory:", "file:")) else os.path.realpath(path)
+
+    def _after_kill(self) -> None:
+        # chDB leaves a killed query's unread output on its handle: the next query there would get it.
+        # The tracked handle is reopened; clickhouse-connect's is drained by one throwaway query.
+        if self._tracked_conn is not None:
+            with contextlib.suppress(Exception):
+                self._tracked_conn.close()
+            self._tracked_conn = None
+        if self.embedded:
+            with contextlib.suppress(Exception):
+                self._client.command("SELECT 1")
 
     # -- reading Iceberg data files ------------------------------------------------------------------
 
@@ -195,7 +412,9 @@ class ClickHouseEngine:
             cluster = self._settings.clickhouse_cluster
 
             def call(url: str) -> str:
-                args = f"{S3_COLLECTION}, url={quote_literal(url)}, format='Parquet', structure={structure}"
+                args = (
+                    f"{self.s3_collection}, url={quote_literal(url)}, format='Parquet', structure={structure}"
+                )
                 if cluster and not self.embedded:
                     return f"s3Cluster({quote_literal(cluster)}, {args})"
                 return f"s3({args})"
@@ -243,14 +462,21 @@ class ClickHouseEngine:
             parts.append(f"secret_access_key = {quote_literal(s.s3_secret_access_key)}")
         with self._lock:
             try:
-                self._client.command(f"DROP NAMED COLLECTION IF EXISTS {quote_identifier(S3_COLLECTION)}")
-                self._client.command(f"CREATE NAMED COLLECTION {S3_COLLECTION} AS {', '.join(parts)}")
+                self._client.command(f"DROP NAMED COLLECTION IF EXISTS {self.s3_collection}")
+                self._client.command(f"CREATE NAMED COLLECTION {self.s3_collection} AS {', '.join(parts)}")
             except Exception as e:
                 raise EngineError(f"cannot configure S3 access in the engine: {_scrub(str(e), s)}") from e
 
     def _wrap(self, e: Exception) -> EngineError:
         message, position, line = clean_engine_message(_scrub(str(e), self._settings))
         return EngineSQLError(message or type(e).__name__, position=position, line=line)
+
+
+def _collection_name(settings: Settings) -> str:
+    digest = hashlib.sha256(
+        f"{settings.s3_endpoint}\0{settings.s3_access_key_id}\0{settings.s3_secret_access_key}".encode()
+    ).hexdigest()[:12]
+    return f"{S3_COLLECTION}_{digest}"
 
 
 def _scrub(text: str, settings: Settings) -> str:

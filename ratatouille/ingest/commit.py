@@ -1,0 +1,299 @@
+"""One Iceberg commit for data written batch by batch: bounded memory, all or nothing.
+
+Each batch is aligned with the table's (pending) schema and written as data files right away; the
+snapshot that adds them all is committed once at the end. Until then nothing is visible, and
+:meth:`StreamWriter.abort` deletes the files. The schema evolves inside the same transaction, so a column
+first seen half-way through is added with the data (earlier files simply lack it: Iceberg reads NULL).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import random
+import time
+import uuid
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from ..catalog import ensure_namespace, split_identifier
+from ..errors import Conflict, InvalidInput
+from ..evolution import align
+from ..reading import MAIN, head_snapshot_id
+from ..writing import MAX_ATTEMPTS, WriteResult, _conform, _ensure_branch, snapshot_properties
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
+    from pyiceberg.manifest import DataFile
+    from pyiceberg.table import Table, Transaction
+
+STREAM_MODES = ("append", "overwrite")
+
+
+class StreamWriter:
+    """Writes batches to a table's storage and commits them as one snapshot.
+
+    Args:
+        catalog: The catalog.
+        target: ``namespace.table``; created (with its namespace) at the first batch if missing.
+        branch: The branch to commit to.
+        mode: ``append`` or ``overwrite`` (the commit replaces the branch's content).
+        operation: The operation recorded on the snapshot.
+        context: Provenance stamped on the snapshot.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        target: str,
+        *,
+        branch: str = MAIN,
+        mode: str = "append",
+        operation: str = "ingest",
+        context: Mapping[str, Any] | None = None,
+    ) -> None:
+        if mode not in STREAM_MODES:
+            raise InvalidInput(f"unknown mode {mode!r} for ingestion: use one of {', '.join(STREAM_MODES)}")
+        namespace, _ = split_identifier(target)
+        self.catalog = catalog
+        self.target = target
+        self.branch = branch
+        self.mode = mode
+        self.operation = operation
+        self.context = dict(context or {})
+        self.rows = 0
+        self.created = False
+        self.columns_added: list[str] = []
+        self._namespace = namespace
+        self._tx: Transaction | None = None
+        self._files: list[DataFile] = []
+        self._uuid = uuid.uuid4()
+        self._counter = itertools.count()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: Future[list[DataFile]] | None = None
+        self._table: Table | None = self._load()
+
+    def _load(self) -> Table | None:
+        from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
+        try:
+            return self.catalog.load_table(self.target)
+        except (NoSuchTableError, NoSuchNamespaceError):
+            return None
+
+    @property
+    def table_types(self) -> dict[str, pa.DataType]:
+        """The committed table's column types (empty for a new table)."""
+        if self._table is None:
+            return {}
+        from ..arrowtypes import storable_type
+
+        # pyiceberg reports large_string/large_binary: the readers produce (and compare) plain ones.
+        return {f.name: storable_type(f.type) for f in self._table.schema().as_arrow()}
+
+    @property
+    def snapshot_id(self) -> int | None:
+        """The branch head when the writer started (to tell whether anything changed)."""
+        return None if self._table is None else head_snapshot_id(self._table, self.branch)
+
+    # -- writing ----------------------------------------------------------------------------------------
+
+    def _begin(self, first: pa.Table) -> Transaction:
+        from pyiceberg.schema import Schema
+
+        if self._table is not None:
+            tx = self._table.transaction()
+            _ensure_branch(tx, self._table, self.branch)
+            return tx
+        ensure_namespace(self.catalog, self._namespace)
+        prepared = align(first.slice(0, 0), Schema(), self.target).data
+        schema = pa.schema([pa.field(f.name, f.type, nullable=True) for f in prepared.schema])
+        self.created = True
+        self.columns_added = list(schema.names)
+        if self.branch == MAIN:
+            return self.catalog.create_table_transaction(self.target, schema=schema)
+        # As in writing.py: a table first written on a branch exists on main with no snapshot.
+        self._table = self.catalog.create_table(self.target, schema=schema)
+        return self._table.transaction()
+
+    def _io(self, tx: Transaction) -> Any:
+        return tx._table.io
+
+    def write(self, batch: pa.Table) -> None:
+        """Write one batch's data files (not committed yet).
+
+        Raises:
+            InvalidInput: A column's type conflicts with the table's.
+        """
+        from pyiceberg.io.pyarrow import _dataframe_to_data_files
+
+        if batch.num_rows == 0:
+            return
+        if self._tx is None:
+            self._tx = self._begin(batch)
+        tx = self._tx
+        aligned = align(batch, tx.table_metadata.schema(), self.target)
+        if aligned.new_schema is not None:
+            with tx.update_schema() as update:
+                update.union_by_name(aligned.new_schema)
+            self.columns_added += [c for c in aligned.added if c not in self.columns_added]
+        data = _conform(aligned.data, tx)
+        metadata, io = tx.table_metadata, self._io(tx)
+        self.flush()  # at most one batch is being written while the next one is read: bounded memory
+
+        def job() -> list[DataFile]:
+            return list(_dataframe_to_data_files(
+                table_metadata=metadata, df=data, io=io, write_uuid=self._uuid, counter=self._counter
+            ))  # fmt: skip
+
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rat-ingest-writer")
+        # Parquet encoding releases the GIL: writing batch N overlaps reading and typing batch N+1.
+        self._pending = self._pool.submit(job)
+        self.rows += data.num_rows
+
+    def flush(self) -> None:
+        """Wait for the batch being written; raise its error, if any."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._files.extend(pending.result())
+
+    def savepoint(self) -> tuple[int, int]:
+        """A point to roll back to (files and rows written so far)."""
+        self.flush()
+        return len(self._files), self.rows
+
+    def rollback(self, point: tuple[int, int]) -> None:
+        """Delete the files written since ``point`` (one input failed; the others stay for the commit)."""
+        with contextlib.suppress(Exception):  # the failed input's own pending write may have failed too
+            self.flush()
+        files, rows = point
+        dropped = self._files[files:]
+        del self._files[files:]
+        self.rows = rows
+        self._delete(dropped)
+
+    def _delete(self, files: list[DataFile]) -> None:
+        if self._tx is None:
+            return
+        io = self._io(self._tx)
+        for f in files:
+            with contextlib.suppress(Exception):  # best effort: an uncommitted file is never read
+                io.delete(f.file_path)
+
+    def add_columns(self, fields: list[pa.Field]) -> None:
+        """Add columns that hold no data (all NULL) to the pending schema."""
+        if self._tx is None or not fields:
+            return
+        have = set(self._tx.table_metadata.schema().as_arrow().names)
+        new = [f for f in fields if f.name not in have]
+        if new:
+            with self._tx.update_schema() as update:
+                update.union_by_name(pa.schema(new))
+            self.columns_added += [f.name for f in new]
+
+    # -- committing -------------------------------------------------------------------------------------
+
+    def commit(self, properties: Mapping[str, str] | None = None) -> WriteResult:
+        """Commit every file written as one snapshot; retried on concurrent commits.
+
+        Raises:
+            Conflict: Other writers changed the schema underneath, or kept committing first; nothing
+                is committed and the files are deleted.
+        """
+        from pyiceberg.exceptions import CommitFailedException, TableAlreadyExistsError
+
+        if self._tx is None:
+            raise InvalidInput(f"nothing to write to {self.target}: no rows")
+        try:
+            self.flush()
+        except BaseException:
+            self.abort()
+            raise
+        props = {**snapshot_properties(self.operation, self.context), **(properties or {})}
+        tx = self._tx
+        last: Exception | None = None
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                self._stage_snapshot(tx, props)
+                tx.commit_transaction()
+                self._tx = None
+                self._close_pool()
+                table = self.catalog.load_table(self.target)
+                return WriteResult(
+                    self.target,
+                    self.mode,
+                    self.branch,
+                    self.rows,
+                    self.rows,
+                    0,
+                    head_snapshot_id(table, self.branch),
+                    columns_added=list(self.columns_added),
+                    created=self.created,
+                )
+            except (CommitFailedException, TableAlreadyExistsError) as e:
+                last = e
+                time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
+                tx = self._rebase(tx)
+        self.abort()
+        raise Conflict(
+            f"could not commit to {self.target}: other writers kept committing first; nothing was written"
+        ) from last
+
+    def _stage_snapshot(self, tx: Transaction, props: dict[str, str]) -> None:
+        update = tx.update_snapshot(snapshot_properties=props, branch=self.branch)
+        if self.mode == "append":
+            with update.fast_append() as append:
+                for f in self._files:
+                    append.append_data_file(f)
+            return
+        head = tx.table_metadata.snapshot_by_name(self.branch)
+        old = []
+        if head is not None and self._table is not None:
+            old = [task.file for task in self._table.scan(snapshot_id=head.snapshot_id).plan_files()]
+        with update.overwrite() as overwrite:
+            for f in old:
+                overwrite.delete_data_file(f)
+            for f in self._files:
+                overwrite.append_data_file(f)
+
+    def _rebase(self, stale: Transaction) -> Transaction:
+        """A fresh transaction on the new head, with the same schema (same field ids) as the files."""
+        ours = stale.table_metadata.schema()
+        table = self.catalog.load_table(self.target)
+        self._table = table
+        self.created = False  # a failed create means another writer created the table first
+        tx = table.transaction()
+        missing = [f for f in ours.as_arrow() if f.name not in table.schema().as_arrow().names]
+        if missing:
+            with tx.update_schema() as update:
+                update.union_by_name(pa.schema(missing))
+        theirs = tx.table_metadata.schema()
+        for field in ours.fields:
+            other = theirs.find_field(field.name) if field.name in theirs.column_names else None
+            if other is None or other.field_id != field.field_id or other.field_type != field.field_type:
+                self.abort()
+                raise Conflict(
+                    f"{self.target} changed schema while this ingestion was writing; "
+                    "nothing was written, try again"
+                )
+        _ensure_branch(tx, table, self.branch)
+        return tx
+
+    def abort(self) -> None:
+        """Delete the files written so far; nothing was committed."""
+        with contextlib.suppress(Exception):  # its error is the reason for aborting, or moot now
+            self.flush()
+        self._close_pool()
+        files, self._files = self._files, []
+        self._delete(files)
+        self._tx = None
+        self.rows, self.created, self.columns_added = 0, False, []
+
+    def _close_pool(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)

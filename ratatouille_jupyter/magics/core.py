@@ -1,0 +1,111 @@
+"""The ratatouille magics and their session options (``%config RatMagics.<option> = value``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
+from traitlets import Bool, Enum, Float, Int, Unicode
+
+from ..provenance import CellTracker
+
+
+@magics_class
+class RatMagics(Magics):
+    """``%%rat_sql``, ``%rat_sql``, ``%rat_ingest``, ``%rat_tables`` and ``%rat_history``.
+
+    Args:
+        shell: The IPython shell.
+        rat: The SDK object the magics work through (``ratatouille.rat``).
+    """
+
+    display_limit = Int(1000, help="Rows of a result shown in the notebook (the variable holds all).").tag(
+        config=True
+    )
+    result_type = Enum(["pandas", "arrow"], "pandas", help="What a query result is: pandas or arrow.").tag(
+        config=True
+    )
+    last_var = Unicode("_sqldf", help="Variable holding the last %%rat_sql result ('' for none).").tag(
+        config=True
+    )
+    progress = Bool(True, help="Show a progress line for queries that run longer than progress_delay.").tag(
+        config=True
+    )
+    progress_delay = Float(0.5, help="Seconds before the progress line appears.").tag(config=True)
+    interactive = Bool(True, help="Show results as interactive tables (itables); False: static HTML.").tag(
+        config=True
+    )
+    itables_connected = Bool(
+        False, help="Load the table library from the internet (True) instead of embedding it in the notebook."
+    ).tag(config=True)
+    notebook = Unicode("", help="Notebook path stamped on snapshots ('' = detect it).").tag(config=True)
+
+    def __init__(self, shell: Any, rat: Any, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        self.rat = rat
+        self.cells = CellTracker(shell)
+
+    @property
+    def user_ns(self) -> dict[str, Any]:
+        """The notebook's namespace."""
+        assert self.shell is not None
+        namespace: dict[str, Any] = self.shell.user_ns
+        return namespace
+
+    # no_var_expand: IPython would paste {name} and $name into the line as text; here {name} is a bound
+    # parameter, and regexes ({4}) and paths must reach the magic as typed.
+    @no_var_expand
+    @line_cell_magic
+    def rat_sql(self, line: str, cell: str | None = None) -> Any:
+        """Run ClickHouse SQL on the lakehouse; show the result, or write it to a table.
+
+        Usage::
+
+            %%rat_sql [target=ns.table] [mode=append|overwrite|merge] [merge_keys=a,b]
+                      [branch=NAME] [limit=ROWS] [name=VAR] [result=pandas|arrow] [--preview]
+            SELECT ... FROM {bronze.sales} WHERE qty > {min_qty}
+
+            %rat_sql [options] SELECT ...
+
+        ``{ns.table}`` reads a table (``{ns.table@branch}``, ``@snapshot_id``, ``@2024-06-01``);
+        ``{name}`` binds the notebook variable ``name`` as a query parameter (never pasted as text).
+        Without ``target`` the result is shown and assigned to ``name`` and to ``_sqldf``; with it, the
+        result is written (merge when ``merge_keys`` is given, else overwrite) and the write is shown.
+        ``--preview`` shows the SQL that would run. Interrupt the kernel to cancel a running query.
+        """
+        from .sql import run_sql
+
+        return run_sql(self, line, cell)
+
+    @no_var_expand
+    @line_magic
+    def rat_ingest(self, line: str) -> Any:
+        """Ingest one file into an Iceberg table.
+
+        Usage::
+
+            %rat_ingest SOURCE ns.table [sheet=NAME|INDEX] [mode=append|overwrite]
+                        [extract_from_filename=REGEX] [parser=NAME] [name=VAR] [reader options]
+
+        ``SOURCE`` is a path (``landing/...`` is the landing zone), a glob-free URI, or ``s3://...``.
+        ``name=VAR`` assigns the ingested rows (a DataFrame) to ``VAR``.
+        """
+        from .ingest import run_ingest
+
+        return run_ingest(self, line)
+
+    @no_var_expand
+    @line_magic
+    def rat_tables(self, line: str) -> Any:
+        """List the tables: ``%rat_tables [namespace]`` (rows and last update on the active branch)."""
+        from .catalog import run_tables
+
+        return run_tables(self, line)
+
+    @no_var_expand
+    @line_magic
+    def rat_history(self, line: str) -> Any:
+        """Show the snapshots of a table, newest first, with provenance: ``%rat_history ns.table``."""
+        from .catalog import run_history
+
+        return run_history(self, line)

@@ -1,0 +1,112 @@
+"""Option parsing of the magics: every accepted form, and a one-line error for every bad one."""
+
+from __future__ import annotations
+
+import pytest
+from IPython.core.error import UsageError
+
+from ratatouille_jupyter.magics.options import (
+    parse_ingest_options,
+    parse_sql_options,
+    split_sql_line,
+    tokenize,
+)
+
+
+def cell_options(line: str) -> object:
+    return parse_sql_options(tokenize(line, "%%rat_sql"))
+
+
+def test_all_sql_options() -> None:
+    opts = cell_options(
+        "target=silver.sales mode=merge merge_keys=id,day branch=dev limit=5 name=df result=arrow --preview"
+    )
+    assert (opts.target, opts.mode, opts.merge_keys, opts.branch) == (
+        "silver.sales",
+        "merge",
+        ["id", "day"],
+        "dev",
+    )
+    assert (opts.limit, opts.name, opts.result, opts.preview) == (5, "df", "arrow", True)
+
+
+def test_no_options() -> None:
+    opts = cell_options("")
+    assert opts.target is None and opts.preview is False and opts.limit is None
+
+
+def test_line_form_splits_leading_options_from_sql() -> None:
+    tokens, sql = split_sql_line("limit=3 name=\"my df\" SELECT a = 1, 'x=y' FROM {bronze.t}")
+    assert sql == "SELECT a = 1, 'x=y' FROM {bronze.t}"
+    assert tokenize(" ".join(tokens), "%rat_sql") == ["limit=3", "name=my df"]
+    assert split_sql_line("SELECT 1") == ([], "SELECT 1")
+    assert split_sql_line("--preview SELECT 1") == (["--preview"], "SELECT 1")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("tagret=silver.x", "unknown %%rat_sql option 'tagret' (did you mean target?)"),
+        ("--preveiw", "did you mean --preview?"),
+        ("target=silver.x target=silver.y", "option target is given twice"),
+        ("target=nonamespace", "target: invalid table name 'nonamespace'"),
+        ("target=silver.x mode=upsert", "mode='upsert' is not one of: append, overwrite, merge"),
+        ("mode=append", "mode= and merge_keys= describe a write: add target=namespace.table"),
+        ("merge_keys=id", "describe a write"),
+        ("target=silver.x mode=merge", "mode=merge needs merge_keys="),
+        ("target=silver.x mode=append merge_keys=id", "merge_keys= only applies to mode=merge"),
+        ("target=silver.x merge_keys=,", "merge_keys needs column names"),
+        ("limit=ten", "limit='ten': expected a number of rows"),
+        ("limit=-1", "expected a number of rows"),
+        ("name=2df", "name='2df' is not a Python variable name"),
+        ("name=class", "not a Python variable name"),
+        ("result=polars", "result='polars' is not one of: pandas, arrow"),
+        ("branch=a..b", "invalid branch name"),
+        ("limit=", "limit= has no value"),
+        ("SELECT 1", "the SQL goes in the cell body"),
+        ('name="unclosed', "check the quotes"),
+    ],
+)
+def test_bad_sql_options(line: str, message: str) -> None:
+    with pytest.raises(UsageError) as e:
+        cell_options(line)
+    assert message in str(e.value)
+    assert "\n" not in str(e.value)
+
+
+def test_ingest_options() -> None:
+    opts = parse_ingest_options(
+        tokenize(
+            "landing/sales.xlsx bronze.sales sheet=Data mode=overwrite name=raw header=false skip_rows=2 "
+            "extract_from_filename='(?P<year>\\d{4})'",
+            "%rat_ingest",
+        )
+    )
+    assert (opts.source, opts.table, opts.name) == ("landing/sales.xlsx", "bronze.sales", "raw")
+    assert opts.call == {
+        "sheet": "Data",
+        "mode": "overwrite",
+        "header": False,
+        "skip_rows": 2,
+        "extract_from_filename": "(?P<year>\\d{4})",
+    }
+    assert parse_ingest_options(["s3://b/day=1/f.csv", "bronze.t", "sheet=2"]).call == {"sheet": 2}
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("", "usage: %rat_ingest SOURCE namespace.table"),
+        ("only_source.csv", "usage: %rat_ingest"),
+        ("f.csv sheet=1", "usage: %rat_ingest"),
+        ("f.csv notatable", "table: invalid table name"),
+        ("f.csv bronze.t mode=merge", "mode='merge' is not one of: append, overwrite"),
+        ("f.csv bronze.t name=1x", "not a Python variable name"),
+        ("f.csv bronze.t sheet=1 sheet=2", "given twice"),
+        ("f.csv bronze.t stray", "unexpected 'stray'"),
+    ],
+)
+def test_bad_ingest_options(line: str, message: str) -> None:
+    with pytest.raises(UsageError) as e:
+        parse_ingest_options(tokenize(line, "%rat_ingest"))
+    assert message in str(e.value)
