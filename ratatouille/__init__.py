@@ -10,7 +10,9 @@ from typing import Any
 from ._version import __version__
 from .sdk import Rat
 
-rat = Rat()
+# ``%reload_ext ratatouille`` re-runs this module: keep the connected ``rat`` (its lakehouse, branch and
+# temp tables) rather than replacing it with a new, unconnected one.
+rat: Rat = globals().get("rat") or Rat()
 
 
 def load_ipython_extension(ipython: Any) -> None:
@@ -20,4 +22,11 @@ def load_ipython_extension(ipython: Any) -> None:
     load(ipython)
 
 
-__all__ = ["Rat", "__version__", "load_ipython_extension", "rat"]
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext ratatouille``: removes the hooks and completion the extension added."""
+    from ratatouille_jupyter import unload_ipython_extension as unload
+
+    unload(ipython)
+
+
+__all__ = ["Rat", "__version__", "load_ipython_extension", "rat", "unload_ipython_extension"]

@@ -171,7 +171,13 @@ class Rat:
 
         rows = snapshot_rows(load_table(self.session.catalog, TableRef.parse(table).identifier))
         columns = ["snapshot_id", "timestamp", "operation"]
-        return pd.DataFrame(rows, columns=None if rows else columns)
+        df = pd.DataFrame(rows, columns=None if rows else columns)
+        # Snapshot ids are 64-bit: a float column (pandas' default when one value is missing) would
+        # round them. Nullable integers keep them exact.
+        for column in ("snapshot_id", "parent_id", "rows_added", "rows_deleted", "total_rows", "files_added"):
+            if column in df.columns:
+                df[column] = df[column].astype("Int64")
+        return df
 
     def ice_time_travel(self, table: str, snapshot_id: int) -> pd.DataFrame:
         """A table as of one snapshot."""

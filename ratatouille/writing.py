@@ -172,12 +172,12 @@ def _attempt(
     if aligned.new_schema is not None:
         with tx.update_schema() as update:
             update.union_by_name(aligned.new_schema)
-    _ensure_branch(tx, table, branch)
+    ensure_branch(tx, table, branch)
     inserted, updated, rows = aligned.data.num_rows, 0, aligned.data.num_rows
     if mode == "append":
-        tx.append(_conform(aligned.data, tx), snapshot_properties=props, branch=branch)
+        tx.append(conform(aligned.data, tx), snapshot_properties=props, branch=branch)
     elif mode == "overwrite":
-        _replace_all(tx, table, _conform(aligned.data, tx), props, branch)
+        _replace_all(tx, table, conform(aligned.data, tx), props, branch)
     else:
         assert keys is not None
         head = head_snapshot_id(table, branch)
@@ -193,7 +193,7 @@ def _attempt(
         merged = align(outcome.data, tx.table_metadata.schema(), target).data
         props = {**props, f"{PROPERTY_PREFIX}inserted": str(outcome.inserted),
                  f"{PROPERTY_PREFIX}updated": str(outcome.updated)}  # fmt: skip
-        _replace_all(tx, table, _conform(merged, tx), props, branch)
+        _replace_all(tx, table, conform(merged, tx), props, branch)
         inserted, updated = outcome.inserted, outcome.updated
     tx.commit_transaction()
     snapshot_id = head_snapshot_id(table, branch)
@@ -211,8 +211,8 @@ def _create_and_write(
     schema = pa.schema([pa.field(f.name, f.type, nullable=True) for f in prepared.schema])
     tx = catalog.create_table_transaction(target, schema=schema)
     if branch != MAIN:
-        _ensure_branch(tx, None, branch)
-    tx.append(_conform(prepared, tx), snapshot_properties=props, branch=branch)
+        ensure_branch(tx, None, branch)
+    tx.append(conform(prepared, tx), snapshot_properties=props, branch=branch)
     tx.commit_transaction()
     table = catalog.load_table(target)
     return WriteResult(
@@ -248,7 +248,7 @@ def _replace_all(tx: Transaction, table: Table, data: pa.Table, props: dict[str,
                 overwrite.append_data_file(data_file)
 
 
-def _ensure_branch(tx: Transaction, table: Table | None, branch: str) -> None:
+def ensure_branch(tx: Transaction, table: Table | None, branch: str) -> None:
     """Branch a table from main's head at its first write on a branch (staged in the write's transaction).
 
     A table with no data on main gets an empty main snapshot first: Iceberg branches start from a
@@ -267,7 +267,7 @@ def _ensure_branch(tx: Transaction, table: Table | None, branch: str) -> None:
     ManageSnapshots(transaction=tx).create_branch(main.snapshot_id, branch).commit()
 
 
-def _conform(data: pa.Table, tx: Transaction) -> pa.Table:
+def conform(data: pa.Table, tx: Transaction) -> pa.Table:
     """Cast to the exact Arrow types of the (possibly evolved) table schema, in its column order."""
     schema = tx.table_metadata.schema().as_arrow()
     try:

@@ -23,7 +23,7 @@ from ..catalog import ensure_namespace, split_identifier
 from ..errors import Conflict, InvalidInput
 from ..evolution import align
 from ..reading import MAIN, head_snapshot_id
-from ..writing import MAX_ATTEMPTS, WriteResult, _conform, _ensure_branch, snapshot_properties
+from ..writing import MAX_ATTEMPTS, WriteResult, conform, ensure_branch, snapshot_properties
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -106,7 +106,7 @@ class StreamWriter:
 
         if self._table is not None:
             tx = self._table.transaction()
-            _ensure_branch(tx, self._table, self.branch)
+            ensure_branch(tx, self._table, self.branch)
             return tx
         ensure_namespace(self.catalog, self._namespace)
         prepared = align(first.slice(0, 0), Schema(), self.target).data
@@ -140,7 +140,7 @@ class StreamWriter:
             with tx.update_schema() as update:
                 update.union_by_name(aligned.new_schema)
             self.columns_added += [c for c in aligned.added if c not in self.columns_added]
-        data = _conform(aligned.data, tx)
+        data = conform(aligned.data, tx)
         metadata, io = tx.table_metadata, self._io(tx)
         self.flush()  # at most one batch is being written while the next one is read: bounded memory
 
@@ -280,7 +280,7 @@ class StreamWriter:
                     f"{self.target} changed schema while this ingestion was writing; "
                     "nothing was written, try again"
                 )
-        _ensure_branch(tx, table, self.branch)
+        ensure_branch(tx, table, self.branch)
         return tx
 
     def abort(self) -> None:

@@ -39,30 +39,11 @@ def run_history(magics: RatMagics, line: str) -> pd.DataFrame:
     if len(args) != 1:
         raise UsageError("usage: %rat_history namespace.table")
     with user_errors():
-        history = _history(magics.rat.session, args[0])
+        history = magics.rat.ice_history(args[0])
     first = [c for c in _HISTORY_FIRST if c in history.columns]
     ordered = history[first + [c for c in history.columns if c not in first]]
     newest_first: pd.DataFrame = ordered.iloc[::-1].reset_index(drop=True)
     return newest_first
-
-
-def _history(session: Any, table: str) -> pd.DataFrame:
-    """The snapshot rows, with ids and counts as exact nullable integers.
-
-    (A DataFrame built from ints and Nones makes them floats, which cannot hold a snapshot id exactly.)
-    """
-    from ratatouille.catalog import load_table
-    from ratatouille.history import snapshot_rows
-    from ratatouille.sqltext import TableRef
-
-    rows = snapshot_rows(load_table(session.catalog, TableRef.parse(table).identifier))
-    columns: dict[str, Any] = {}
-    for key in dict.fromkeys(k for row in rows for k in row):
-        values = [row.get(key) for row in rows]
-        exact = all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in values)
-        known = any(v is not None for v in values)
-        columns[key] = pd.array(values, dtype="Int64") if exact and known else values
-    return pd.DataFrame(columns) if rows else pd.DataFrame(columns=["snapshot_id", "timestamp", "operation"])
 
 
 def _describe(session: Any, namespace: str, name: str) -> dict[str, Any]:

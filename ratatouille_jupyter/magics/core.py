@@ -12,7 +12,7 @@ from ..provenance import CellTracker
 
 @magics_class
 class RatMagics(Magics):
-    """``%%rat_sql``, ``%rat_sql``, ``%rat_ingest``, ``%rat_tables`` and ``%rat_history``.
+    """``%%rat_sql``, ``%rat_sql``, ``%rat_ingest``, ``%rat_tables``, ``%rat_history`` and ``%rat_dev``.
 
     Args:
         shell: The IPython shell.
@@ -109,3 +109,23 @@ class RatMagics(Magics):
         from .catalog import run_history
 
         return run_history(self, line)
+
+    @no_var_expand
+    @line_magic
+    def rat_dev(self, line: str) -> Any:
+        """Dev mode (branches isolating this notebook's reads and writes).
+
+        Usage::
+
+            %rat_dev [status]                 the active branch and its tables
+            %rat_dev start NAME [TABLE ...]   work on branch NAME from now on
+            %rat_dev main                     back to main
+            %rat_dev diff TABLE [key=a,b]     what the branch changed against main
+            %rat_dev merge [NAME] [--rebase]  publish: fast-forward main on every table of the branch
+            %rat_dev drop [NAME]              remove the branch
+            %rat_dev branches [TABLE]         every branch, per table
+            %rat_dev expire [days=7]          expire old snapshots (branch heads are kept)
+        """
+        from .dev import run_dev
+
+        return run_dev(self, line)
