@@ -19,7 +19,14 @@ LAB_ARGS ?=
 BENCH_ARGS ?=
 RAT_HOME_LAB := $(CURDIR)/.lakehouse
 
-.PHONY: help venv install test lint lab bench clean distclean
+.PHONY: help venv install frontend test lint lab bench clean distclean
+
+# The JupyterLab extension (TypeScript) is built by npm into ratatouille_jupyter/labextension.
+LABEXT_DIR := labextension
+NODE_STAMP := $(LABEXT_DIR)/node_modules/.installed
+LABEXT_STAMP := ratatouille_jupyter/labextension/.built
+LABEXT_SOURCES := $(shell find $(LABEXT_DIR)/src $(LABEXT_DIR)/style $(LABEXT_DIR)/scripts -type f 2>/dev/null) \
+	$(LABEXT_DIR)/package.json $(LABEXT_DIR)/tsconfig.json
 
 help: ## Show this help
 	@grep -hE '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -31,8 +38,19 @@ $(PY):
 # Reinstalls only when pyproject.toml changes (or the stamp is removed).
 $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install $(PIP_FLAGS) --upgrade pip
-	$(PIP) install $(PIP_FLAGS) -e ".[test]"
+	# The frontend is built by the `frontend` target, not inside pip's isolated build.
+	SKIP_JUPYTER_BUILDER=1 $(PIP) install $(PIP_FLAGS) -e ".[test]"
 	@touch $@
+
+$(NODE_STAMP): $(LABEXT_DIR)/package-lock.json
+	cd $(LABEXT_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+$(LABEXT_STAMP): $(NODE_STAMP) $(LABEXT_SOURCES)
+	cd $(LABEXT_DIR) && npm run build:prod
+	@touch $@
+
+frontend: $(LABEXT_STAMP) ## Build the JupyterLab extension (npm)
 
 venv: $(STAMP) ## Create .venv and install the package with its test extras
 
@@ -42,21 +60,25 @@ lint: $(STAMP) ## ruff + mypy
 	$(RUFF) check .
 	$(MYPY)
 
-test: lint ## Lint, type-check, then run pytest (extra arguments: PYTEST_ARGS="-k foo -x")
+test: lint frontend ## Lint, type-check, frontend tests, then pytest (extra arguments: PYTEST_ARGS="-k foo -x")
+	cd $(LABEXT_DIR) && npm run typecheck && npm test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lab: $(STAMP) ## Start JupyterLab on notebooks/ with the lakehouse in .lakehouse/
-	@test -x $(BIN)/jupyter-lab || $(PIP) install $(PIP_FLAGS) jupyterlab
+lab: $(STAMP) frontend ## Install, build, and open JupyterLab on notebooks/ (tutorial) with the lakehouse in .lakehouse/
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(JUPYTER) labextension develop . --overwrite
 	@mkdir -p $(RAT_HOME_LAB)
-	RAT_HOME="$(RAT_HOME_LAB)" $(JUPYTER) lab notebooks/ $(LAB_ARGS)
+	RAT_HOME="$(RAT_HOME_LAB)" PATH="$(CURDIR)/$(BIN):$$PATH" $(JUPYTER) lab notebooks/tutorial.ipynb $(LAB_ARGS)
 
 bench: $(STAMP) ## Run the benchmarks (bench/run.py; extra arguments: BENCH_ARGS=...)
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean: ## Remove caches and build output (keeps .venv and .lakehouse)
-	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache test-artifacts ratatouille_jupyter/labextension \
+		$(LABEXT_DIR)/lib $(LABEXT_DIR)/node_modules
 	find . \( -path ./$(VENV) -o -name node_modules \) -prune -o \
 		-type d \( -name __pycache__ -o -name '*.egg-info' \) -exec rm -rf {} +
 
 distclean: clean ## clean, and also remove .venv (keeps .lakehouse)
 	rm -rf $(VENV)
+
+include docker/stack.mk

@@ -1,0 +1,260 @@
+"""The sidebar in a real browser: JupyterLab on a sample lakehouse, driven with Debian's Chromium.
+
+Opens the panel, filters, opens a table, previews rows, inserts a ``%%rat_sql`` cell into a notebook,
+reads the kernel's branch in the status bar, and saves a screenshot to ``test-artifacts/sidebar.png``.
+The frontend must have been built (``npm run build:prod`` in ``labextension/``, or ``pip install``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures_services import in_ci
+from tests.server.sample import build_sample
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILT = ROOT / "ratatouille_jupyter" / "labextension"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+
+
+def _unavailable(reason: str) -> None:
+    if in_ci():
+        pytest.fail(f"{reason} (CI is set, so this is an error, not a skip)", pytrace=False)
+    pytest.skip(reason)
+
+
+@dataclass
+class Lab:
+    url: str
+    token: str
+    root: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"jupyter lab exited: {log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"jupyter lab did not answer in {timeout} s: {log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """JupyterLab serving the built extension (taking precedence over any installed copy)."""
+    if not (BUILT / "package.json").is_file():
+        _unavailable("the frontend is not built: run `npm ci && npm run build:prod` in labextension/")
+    if not Path(CHROMIUM).is_file():
+        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    base = tmp_path_factory.mktemp("lab")
+    home = base / "lakehouse"
+    build_sample(home)
+    root = base / "notebooks"
+    root.mkdir()
+    notebook = {
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "source": "1 + 1", "outputs": [], "execution_count": None}
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (root / "scratch.ipynb").write_text(json.dumps(notebook))
+    extensions = base / "labextensions"
+    extensions.mkdir()
+    (extensions / "ratatouille-jupyterlab").symlink_to(BUILT)
+    settings = base / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    config = base / "config"
+    config.mkdir()
+    (config / "jupyter_server_config.json").write_text(
+        json.dumps({"ServerApp": {"jpserver_extensions": {"ratatouille_jupyter.server": True}}})
+    )
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("RAT_", "JUPYTER_"))},
+        "RAT_HOME": str(home),
+        "JUPYTER_CONFIG_DIR": str(config),
+        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+        "JUPYTER_DATA_DIR": str(base / "data"),
+        "JUPYTER_PLATFORM_DIRS": "1",
+    }
+    log = base / "lab.log"
+    args = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--allow-root",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        f"--LabApp.extra_labextensions_path={extensions}",
+        f"--LabApp.workspaces_dir={base / 'workspaces'}",
+        f"--LabApp.user_settings_dir={base / 'settings'}",
+        "--LabApp.news_url=",
+        "--LabApp.extension_manager=readonly",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--RatatouilleApp.poll_interval_ms=1000",
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_ready(f"{url}/api/status?token={token}", process, log)
+        yield Lab(url=url, token=token, root=root)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        shutil.copyfile(log, base / "lab.log.done")
+
+
+def test_sidebar_end_to_end(lab: Lab) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{lab.url}/lab/tree/scratch.ipynb?token={lab.token}")
+            expect(page.locator(".jp-Notebook")).to_be_visible(timeout=60_000)
+
+            # The rat icon in the left bar opens the panel; namespaces load lazily.
+            page.locator('.jp-SideBar [data-id="ratatouille-explorer"]').click()
+            expect(page.get_by_test_id("rat-namespace-bronze")).to_be_visible(timeout=30_000)
+            expect(page.get_by_test_id("rat-namespace-many")).to_be_visible()
+
+            # Keyboard: expand the first namespace with ArrowRight.
+            page.get_by_test_id("rat-namespace-bronze").focus()
+            page.keyboard.press("ArrowRight")
+            expect(page.get_by_test_id("rat-table-bronze.customers")).to_be_visible()
+
+            # Filter, then open the table.
+            page.get_by_label("Filter tables").fill("sales")
+            table = page.get_by_test_id("rat-table-bronze.sales")
+            expect(table).to_be_visible()
+            expect(page.get_by_test_id("rat-table-bronze.customers")).to_have_count(0)
+            table.click()
+            detail = page.locator(".jp-RatDetail")
+            expect(detail.locator(".jp-RatDetail-stats")).to_contain_text("4 rows")
+            expect(detail.locator(".jp-RatTable")).to_contain_text("region")
+
+            # History with provenance.
+            detail.get_by_role("tab", name="Snapshots").click()
+            expect(detail).to_contain_text("dev_work.ipynb")
+
+            # Branch actions through the browser (POST and DELETE pass the XSRF check).
+            detail.get_by_role("button", name="Branch…").click()
+            page.locator(".jp-Dialog input").fill("feature/ui")
+            page.locator(".jp-Dialog .jp-mod-accept").click()
+            table.focus()
+            page.keyboard.press("ArrowRight")
+            new_ref = page.get_by_test_id("rat-ref-bronze.sales@feature/ui")
+            expect(new_ref).to_be_visible(timeout=10_000)
+            new_ref.click()
+            expect(detail.locator(".jp-RatDetail-title")).to_have_text("bronze.sales@feature/ui")
+            detail.get_by_role("button", name="Drop branch").click()
+            page.locator(".jp-Dialog .jp-mod-accept").click()
+            expect(new_ref).to_have_count(0, timeout=10_000)
+            page.keyboard.press("Escape")
+
+            # Preview rows in the grid.
+            detail.get_by_role("button", name="Preview", exact=True).click()
+            grid = page.locator(".jp-RatGrid")
+            expect(grid.locator("tbody tr")).to_have_count(4)
+            expect(grid).to_contain_text("north")
+
+            # Insert a %%rat_sql cell into the open notebook.
+            detail.get_by_role("button", name="Insert cell").click()
+            expect(page.locator(".jp-Notebook .jp-Cell").nth(1)).to_contain_text("%%rat_sql", timeout=10_000)
+            expect(page.locator(".jp-Notebook .jp-Cell").nth(1)).to_contain_text("FROM {bronze.sales}")
+
+            # The status bar shows the kernel's branch once the kernel has a session on a branch.
+            first = page.locator(".jp-Notebook .jp-Cell").first
+            first.click()
+            page.keyboard.press("Escape")
+            editor = first.locator(".cm-content")
+            editor.click()
+            page.keyboard.press("Control+a")
+            page.keyboard.type(
+                "import pyarrow as pa\nfrom ratatouille import rat\n"
+                "rat.session.write(pa.table({'x': [1]}), 'bronze.fresh')\n"
+                "rat.session.use_branch('dev')"
+            )
+            page.keyboard.press("Shift+Enter")
+            expect(page.locator(".jp-RatStatus")).to_contain_text("dev", timeout=30_000)
+
+            # The tree again: it refreshed by itself after the cell wrote a new table.
+            page.get_by_label("Filter tables").fill("")
+            expect(page.get_by_test_id("rat-table-bronze.fresh")).to_be_visible(timeout=15_000)
+            sales = page.get_by_test_id("rat-table-bronze.sales")
+            expect(sales).to_be_visible()
+            sales.focus()
+            page.keyboard.press("ArrowRight")
+            expect(page.get_by_test_id("rat-ref-bronze.sales@dev")).to_be_visible()
+            handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+            box = handle.bounding_box()
+            if box:
+                page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 200)
+                page.mouse.down()
+                page.mouse.move(box["x"] + 260, box["y"] + 200, steps=5)
+                page.mouse.up()
+            page.locator(".jp-RatDetail").get_by_role("tab", name="Preview").click()
+            expect(page.locator(".jp-RatGrid tbody tr")).to_have_count(4)
+            for close in page.locator(".Toastify__close-button").all():
+                close.click()
+            expect(page.locator(".Toastify__toast")).to_have_count(0, timeout=10_000)
+            page.screenshot(path=str(ARTIFACTS / "sidebar.png"))
+
+            # The same in the dark theme (only JupyterLab's CSS variables are used).
+            page.locator(".lm-MenuBar-itemLabel", has_text="Settings").click()
+            page.locator(".lm-Menu-itemLabel", has_text="Theme").first.hover()
+            page.locator(".lm-Menu-itemLabel").get_by_text("JupyterLab Dark", exact=True).click()
+            expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false", timeout=15_000)
+            page.mouse.move(700, 450)
+            expect(page.locator("#jupyterlab-splash")).to_have_count(0, timeout=15_000)
+            page.screenshot(path=str(ARTIFACTS / "sidebar-dark.png"))
+        finally:
+            browser.close()
