@@ -22,6 +22,7 @@ from .catalog import list_namespaces, list_tables, load_table
 from .errors import Conflict, InvalidInput, NotFound
 from .reading import MAIN, head_snapshot_id
 from .sqltext import TableRef, validate_branch_name
+from .table_refs import ancestors, set_ref
 from .writing import PROPERTY_PREFIX
 
 if TYPE_CHECKING:
@@ -55,17 +56,6 @@ class BranchTable:
     def as_dict(self) -> dict[str, Any]:
         """A plain dict (for DataFrames and JSON)."""
         return dict(self.__dict__)
-
-
-def ancestors(table: Table, snapshot_id: int | None) -> list[int]:
-    """``snapshot_id`` and its ancestors, newest first."""
-    out: list[int] = []
-    current = snapshot_id
-    while current is not None:
-        out.append(current)
-        snap = table.metadata.snapshot_by_id(current)
-        current = None if snap is None else snap.parent_snapshot_id
-    return out
 
 
 def branch_state(table: Table, identifier: str, branch: str) -> BranchTable | None:
@@ -160,26 +150,6 @@ def list_branches(lh: Lakehouse, table: str | None = None) -> list[BranchTable]:
     return out
 
 
-def _set_ref(table: Table, ref_name: str, snapshot_id: int, expected: int | None) -> None:
-    """Point a branch at a snapshot in one commit that fails if the branch moved from ``expected``."""
-    from pyiceberg.table.refs import SnapshotRefType
-    from pyiceberg.table.update import AssertRefSnapshotId
-
-    tx = table.transaction()
-    update, requirement = tx._set_ref_snapshot(
-        snapshot_id=snapshot_id, ref_name=ref_name, type=SnapshotRefType.BRANCH
-    )
-    # pyiceberg asserts the ref as the transaction saw it; assert what *we* checked instead.
-    requirement = tuple(
-        AssertRefSnapshotId(snapshot_id=expected, ref=ref_name)  # type: ignore[call-arg]
-        if isinstance(r, AssertRefSnapshotId)
-        else r
-        for r in requirement
-    )
-    tx._stage(update, requirement)
-    tx.commit_transaction()
-
-
 def publish(lh: Lakehouse, branch: str, rebase: bool = False) -> dict[str, Any]:
     """Fast-forward main to the branch on every table of the branch, all or nothing.
 
@@ -211,7 +181,7 @@ def publish(lh: Lakehouse, branch: str, rebase: bool = False) -> dict[str, Any]:
             if s.head == s.main_head:
                 continue
             table = load_table(lh.catalog, s.table)
-            _set_ref(table, MAIN, s.head, expected=s.main_head)
+            set_ref(table, MAIN, s.head, expected=s.main_head)
             done.append((table, s.main_head, s.head))
             published[s.table] = s.head
     except CommitFailedException as e:
@@ -229,7 +199,7 @@ def _undo(lh: Lakehouse, done: list[tuple[Table, int | None, int]]) -> None:
             tx = load_table(lh.catalog, ".".join(table.name()[-2:]))
             tx.manage_snapshots().remove_branch(MAIN).commit()
         else:
-            _set_ref(load_table(lh.catalog, ".".join(table.name()[-2:])), MAIN, previous, expected=now)
+            set_ref(load_table(lh.catalog, ".".join(table.name()[-2:])), MAIN, previous, expected=now)
 
 
 def _branch_writes(table: Table, state: BranchTable) -> list[tuple[int, int, dict[str, str]]]:
@@ -268,7 +238,7 @@ def _rebase(lh: Lakehouse, branch: str, states: list[BranchTable]) -> list[str]:
         if s.main_head is None:
             table.manage_snapshots().remove_branch(branch).commit()
         else:
-            _set_ref(table, branch, s.main_head, expected=s.head)
+            set_ref(table, branch, s.main_head, expected=s.head)
     worker = Session(lh.settings)
     worker.use_branch(branch)
     worker.context = dict(lh.context)
