@@ -7,6 +7,7 @@ may be on two branches. The engine is shared per process (chDB allows one embedd
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections.abc import Mapping
@@ -71,6 +72,10 @@ class ExpandedSQL:
 class Lakehouse:
     """One session on a lakehouse.
 
+    A session made from the environment (no ``settings``) also starts on the branch ``RAT_BRANCH`` and
+    with the provenance of ``RAT_CONTEXT`` (a JSON object) and ``RAT_CONTEXT_<KEY>`` variables (key
+    lower-cased): this is how a pipeline run puts a notebook's ``rat`` on the run's branch.
+
     Args:
         settings: Where the lakehouse is; :meth:`Settings.from_env` when omitted.
     """
@@ -85,6 +90,24 @@ class Lakehouse:
         #: Provenance stamped on every snapshot this session commits (notebook, cell, pipeline run...).
         self.context: dict[str, str] = {}
         self._temp_tables: set[str] = set()
+        if settings is None:
+            self._start_from_environ(os.environ)
+
+    def _start_from_environ(self, environ: Mapping[str, str]) -> None:
+        """Apply ``RAT_BRANCH``, ``RAT_CONTEXT`` and ``RAT_CONTEXT_<KEY>`` (see the class docstring)."""
+        if environ.get("RAT_BRANCH"):
+            self.use_branch(environ["RAT_BRANCH"])
+        if environ.get("RAT_CONTEXT"):
+            try:
+                values = json.loads(environ["RAT_CONTEXT"])
+            except ValueError as e:
+                raise InvalidInput(f"RAT_CONTEXT is not JSON: {e}") from e
+            if not isinstance(values, dict):
+                raise InvalidInput("RAT_CONTEXT must be a JSON object")
+            self.context.update({str(k): str(v) for k, v in values.items() if v is not None})
+        for key, value in environ.items():
+            if key.startswith("RAT_CONTEXT_") and len(key) > 12 and value:
+                self.context[key[12:].lower()] = value
 
     # -- components (opened lazily: creating a session is free) ----------------------------------------
 
@@ -164,7 +187,7 @@ class Lakehouse:
     def _run(
         self, expanded: ExpandedSQL, parameters: Mapping[str, Any] | None, stats: QueryStats | None = None
     ) -> pa.Table:
-        from .engine.client import EngineSQLError
+        from .engine.errors import EngineSQLError
 
         try:
             return self.engine.query_arrow(expanded.sql, parameters=parameters, stats=stats)

@@ -9,9 +9,7 @@ credential ever appears in SQL text.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import re
 import threading
 import time
 import uuid
@@ -22,19 +20,15 @@ from urllib.parse import urlparse
 import pyarrow as pa
 
 from ..arrowtypes import fix_engine_arrow, needs_type_fix
-from ..errors import EngineError, InvalidInput
+from ..errors import EngineError
 from ..sqltext import quote_literal
 from .base import ProgressCallback, QueryStats
+from .errors import EngineSQLError, clean_engine_message, scrub
+from .sources import collection_name, file_source
 
 if TYPE_CHECKING:
     from ..config import Settings
 
-S3_COLLECTION = "rat_s3"
-_GLOB_CHARS = re.compile(r"[{}*?,\[\]]")
-_ERROR_CODE_RE = re.compile(r"^Code:\s*\d+\.\s*(?:DB::Exception:\s*)?")
-_ERROR_TRAILER_RE = re.compile(r"\s*\((?:[A-Z_]+)\)(?:\s*\(version [^)]*\))?\s*$")
-_LINE_RE = re.compile(r"\(line (\d+), col (\d+)\)")
-_POSITION_RE = re.compile(r"failed at position (\d+)")
 # Session settings clickhouse-connect gives its chDB handle (and its Arrow queries): the tracked path's own
 # handle gets the same, so a query returns the same Arrow types on both paths.
 _TRACKED_SESSION_SETTINGS = {
@@ -42,7 +36,6 @@ _TRACKED_SESSION_SETTINGS = {
     "date_time_input_format": "best_effort",
     "cast_string_to_dynamic_use_inference": "1",
 }
-_SYNTAX_RE = re.compile(r"Syntax error: failed at position \d+ \(([^)]*)\)")
 
 _ENGINES: dict[tuple[str, ...], ClickHouseEngine] = {}
 _ENGINES_LOCK = threading.Lock()
@@ -64,14 +57,6 @@ def engine_for(settings: Settings) -> ClickHouseEngine:
             engine = ClickHouseEngine(settings)
             _ENGINES[key] = engine
         return engine
-
-
-class EngineSQLError(EngineError):
-    """An error the engine reported for a query, with its position in the SQL that ran."""
-
-    def __init__(self, message: str, *, position: int | None, line: int | None) -> None:
-        super().__init__(message, line=line)
-        self.position = position
 
 
 class QueryTracker:
@@ -130,32 +115,6 @@ class QueryTracker:
             return rows, size
 
 
-def clean_engine_message(raw: str) -> tuple[str, int | None, int | None]:
-    """Shorten a ClickHouse error to its reason, and pull out the failing position and line."""
-    text = raw.strip()
-    text = _ERROR_CODE_RE.sub("", text)
-    first = text.split("\n", 1)[0]
-    syntax = _SYNTAX_RE.search(text)
-    if syntax:
-        token = syntax.group(1)
-        # The client appends "FORMAT Arrow": failing there means the query ended too early.
-        where = "the query ends too early" if token == "FORMAT" else f"unexpected {token!r}"
-        expected = text.split("Expected one of:", 1)[1] if "Expected one of:" in text else ""
-        options = [o.strip() for o in expected.split(",") if o.strip()][:6]
-        hint = f" (expected one of: {', '.join(options).rstrip('.')}...)" if options else ""
-        first = f"Syntax error: {where}{hint}"
-    first = _ERROR_TRAILER_RE.sub("", first)
-    # "In scope <query>" repeats the expanded SQL (long file lists): the reason alone is clearer.
-    first = first.split(". In scope ", 1)[0]
-    line_m = _LINE_RE.search(text)
-    pos_m = _POSITION_RE.search(text)
-    return (
-        first.strip().rstrip(":").strip(),
-        int(pos_m.group(1)) if pos_m else None,
-        int(line_m.group(1)) if line_m else None,
-    )
-
-
 class ClickHouseEngine:
     """ClickHouse SQL through clickhouse-connect.
 
@@ -172,7 +131,7 @@ class ClickHouseEngine:
         #: The named collection holding S3 credentials. A server has one, configured server-side; the
         #: embedded engine is shared by every session of the process, so each S3 configuration gets
         #: its own collection rather than overwriting another's credentials.
-        self.s3_collection = S3_COLLECTION if not self.embedded else _collection_name(settings)
+        self.s3_collection = collection_name(settings, self.embedded)
         # chDB runs queries in this process: one at a time keeps its session state consistent.
         self._lock = threading.RLock()
         # Tracked queries (see tracking()): the tracker of each thread, chDB's own handles for progress
@@ -284,8 +243,7 @@ class ClickHouseEngine:
         """Cancel the tracked query ``query_id`` (from any thread; no-op once it ended)."""
         # concat() keeps the KILL statement's own text from matching the tag.
         sql = (
-            "KILL QUERY WHERE position(query, concat('/* rat:', "
-            f"{quote_literal(query_id)}, ' */')) > 0 ASYNC"
+            f"KILL QUERY WHERE position(query, concat('/* rat:', {quote_literal(query_id)}, ' */')) > 0 ASYNC"
         )
         with self._control_lock:
             try:
@@ -396,58 +354,8 @@ class ClickHouseEngine:
     # -- reading Iceberg data files ------------------------------------------------------------------
 
     def file_source(self, paths: list[str], structure: str) -> str:
-        """A table function reading exactly ``paths`` (Parquet) with the given ClickHouse structure.
-
-        Local files use ``file()``; ``s3://`` files use ``s3()`` (``s3Cluster()`` when a cluster is set)
-        through the named collection holding the credentials.
-        """
-        if not paths:
-            raise InvalidInput("file_source needs at least one file")
-        schemes = {urlparse(p).scheme for p in paths}
-        if schemes <= {"", "file"}:
-            local = [urlparse(p).path if p.startswith("file:") else p for p in paths]
-            return self._glob_call(local, lambda url: f"file({quote_literal(url)}, 'Parquet', {structure})")
-        if schemes <= {"s3", "s3a"}:
-            urls = [self._s3_url(p) for p in paths]
-            cluster = self._settings.clickhouse_cluster
-
-            def call(url: str) -> str:
-                args = (
-                    f"{self.s3_collection}, url={quote_literal(url)}, format='Parquet', structure={structure}"
-                )
-                if cluster and not self.embedded:
-                    return f"s3Cluster({quote_literal(cluster)}, {args})"
-                return f"s3({args})"
-
-            return self._glob_call(urls, call)
-        raise InvalidInput(f"cannot read data files with scheme(s) {sorted(schemes)}")
-
-    @staticmethod
-    def _glob_call(paths: list[str], call: Any) -> str:
-        # One call with a brace list reads all files in parallel; the brace list must follow a fixed
-        # prefix (ClickHouse roots its glob at the first wildcard), hence the common folder first.
-        if len(paths) == 1 and not _GLOB_CHARS.search(paths[0]):
-            return str(call(paths[0]))
-        # Split off "scheme://host" so that the common folder is computed on paths alone.
-        bases = {p[: p.index("/", p.index("://") + 3)] if "://" in p else "" for p in paths}
-        if len(bases) == 1:
-            base = bases.pop()
-            rest = [p[len(base) :] for p in paths]
-            folder = os.path.commonpath(rest) if len(rest) > 1 else os.path.dirname(rest[0])
-            prefix = base + folder.rstrip("/") + "/"
-            rels = [p[len(prefix) :] for p in paths]
-            if not any(_GLOB_CHARS.search(r) for r in rels) and not _GLOB_CHARS.search(prefix):
-                return str(call(prefix + "{" + ",".join(rels) + "}"))
-        selects = [f"SELECT * FROM {call(p)}" for p in paths]
-        return "(" + " UNION ALL ".join(selects) + ")"
-
-    def _s3_url(self, uri: str) -> str:
-        parsed = urlparse(uri)
-        endpoint = self._settings.s3_endpoint.rstrip("/")
-        if endpoint:
-            return f"{endpoint}/{parsed.netloc}{parsed.path}"
-        region = self._settings.s3_region or "us-east-1"
-        return f"https://{parsed.netloc}.s3.{region}.amazonaws.com{parsed.path}"
+        """A table function reading exactly ``paths`` (see :func:`.sources.file_source`)."""
+        return file_source(paths, structure, self._settings, self.s3_collection, self.embedded)
 
     def _ensure_s3_collection(self) -> None:
         s = self._settings
@@ -465,26 +373,11 @@ class ClickHouseEngine:
                 self._client.command(f"DROP NAMED COLLECTION IF EXISTS {self.s3_collection}")
                 self._client.command(f"CREATE NAMED COLLECTION {self.s3_collection} AS {', '.join(parts)}")
             except Exception as e:
-                raise EngineError(f"cannot configure S3 access in the engine: {_scrub(str(e), s)}") from e
+                raise EngineError(f"cannot configure S3 access in the engine: {scrub(str(e), s)}") from e
 
     def _wrap(self, e: Exception) -> EngineError:
-        message, position, line = clean_engine_message(_scrub(str(e), self._settings))
+        message, position, line = clean_engine_message(scrub(str(e), self._settings))
         return EngineSQLError(message or type(e).__name__, position=position, line=line)
-
-
-def _collection_name(settings: Settings) -> str:
-    digest = hashlib.sha256(
-        f"{settings.s3_endpoint}\0{settings.s3_access_key_id}\0{settings.s3_secret_access_key}".encode()
-    ).hexdigest()[:12]
-    return f"{S3_COLLECTION}_{digest}"
-
-
-def _scrub(text: str, settings: Settings) -> str:
-    """Remove credentials from a message."""
-    for secret in (settings.s3_secret_access_key, settings.s3_access_key_id):
-        if secret:
-            text = text.replace(secret, "****")
-    return text
 
 
 def _safe_dsn(dsn: str) -> str:
