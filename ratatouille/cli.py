@@ -1,7 +1,7 @@
 """The ``rat`` command line (also installed as ``ratatouille``).
 
-``rat query "SQL"``, ``rat tables [NAMESPACE]``, ``rat history TABLE``, ``rat config``. Errors print one
-line and exit with status 2 (a user mistake) or 1 (anything else).
+``rat query "SQL"``, ``rat tables [NAMESPACE]``, ``rat history TABLE``, ``rat config``, ``rat doctor``.
+Errors print one line and exit with status 2 (a user mistake) or 1 (anything else).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .errors import RatError
+from .errors import NotInstalled, RatError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,11 +54,22 @@ def _parser() -> argparse.ArgumentParser:
     h = sub.add_parser("history", help="snapshots of a table")
     h.add_argument("table")
     sub.add_parser("config", help="show the resolved settings (secrets masked)")
+    d = sub.add_parser("doctor", help="check the catalog, object store, engine and Dagster; print the fixes")
+    d.add_argument("--json", action="store_true", help="print the checks as JSON")
+    d.add_argument("--timeout", type=float, default=5.0, help="seconds per network probe (default 5)")
+    p = sub.add_parser("pipelines", add_help=False, help="notebooks as pipelines: list, show, run, serve")
+    p.add_argument("args", nargs=argparse.REMAINDER)
     return parser
 
 
 def run(argv: Sequence[str], rat: Rat) -> int:
     """Run one command on ``rat``; return the exit status."""
+    if list(argv[:1]) == ["pipelines"]:  # its own parser, imported only here (the pipelines extra)
+        try:
+            from ratatouille_jupyter.pipelines.cli import main as pipelines_main
+        except ImportError as e:
+            raise NotInstalled(f"rat pipelines needs: pip install 'ratatouille[pipelines]' ({e})") from e
+        return pipelines_main(list(argv[1:]) or ["--help"], rat.settings)
     args = _parser().parse_args(list(argv))
     if args.command == "query":
         df = rat.query(args.sql)
@@ -77,6 +88,10 @@ def run(argv: Sequence[str], rat: Rat) -> int:
     elif args.command == "config":
         for key, value in rat.settings.describe().items():
             print(f"{key:22} {value}")
+    elif args.command == "doctor":
+        from .doctor import doctor_command
+
+        return doctor_command(rat, as_json=args.json, timeout=args.timeout)
     return 0
 
 

@@ -1,0 +1,459 @@
+"""The serving layer: lakehouse tables as ClickHouse tables that BI tools query on port 8123.
+
+``publish`` modes: ``live`` (an ``IcebergS3``-engine table, zero copy, reading the newest metadata file at
+each query: it follows main by itself, but with concurrent writers that file can be a commit the catalog
+rejected, until the next good commit), ``pinned`` (zero copy, fixed to the metadata file the catalog holds
+at publish time), ``snapshot`` (a MergeTree copy of exactly the snapshot's data files, swapped atomically
+on republish), ``refresh`` (a refreshable materialized view). ``materialize`` stores the result of SQL.
+On a cluster, reads go through ``icebergS3Cluster`` / ``s3Cluster``. Every object made here carries a
+``ratatouille mode=... source=ns.t@snapshot`` comment, which ``tables``, ``describe`` and ``drop`` use
+(they leave other tables alone). Credentials never appear in SQL: the server reads S3 through its
+``rat_s3`` named collection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+import pandas as pd
+
+from .engine.sources import s3_http_url
+from .errors import AlreadyExists, ConfigError, EngineError, InvalidInput, NotFound
+from .reading import MAIN, ResolvedTable, resolve, source_sql
+from .sqltext import TableRef, quote_identifier, quote_literal, validate_identifier
+from .staging import STAGE_DATABASE, TEMP_DATABASE
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .engine import ClickHouseEngine
+    from .session import Lakehouse
+
+MODES = ("live", "pinned", "snapshot", "refresh")
+MARKER = "ratatouille"
+DEFAULT_DATABASE = "default"
+START_COMMAND = "make up (or: docker compose -f docker/compose.yaml up -d)"
+_RESERVED = {"system", "information_schema", "INFORMATION_SCHEMA", STAGE_DATABASE, TEMP_DATABASE}
+_INTERVAL_RE = re.compile(r"^\s*(\d+)\s+(SECOND|MINUTE|HOUR|DAY|WEEK|MONTH|YEAR)S?\s*$", re.IGNORECASE)
+_COMMENT_RE = re.compile(r"COMMENT '(" + MARKER + r" [^'\\]*)'")
+# Views read through table functions, which BI users may not call: they run as their creator.
+_DEFINER = "DEFINER = CURRENT_USER SQL SECURITY DEFINER"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A table on the ClickHouse server.
+
+    Attributes:
+        database: The database (one per lakehouse namespace by default).
+        name: The table name.
+    """
+
+    database: str
+    name: str
+
+    @classmethod
+    def parse(cls, text: str) -> Target:
+        """``db.table``, or ``table`` in the ``default`` database."""
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInput("name the ClickHouse table as 'database.table' or 'table'")
+        parts = text.strip().split(".")
+        if len(parts) > 2:
+            raise InvalidInput(f"invalid ClickHouse table name {text!r}: write 'database.table'")
+        database, name = parts if len(parts) == 2 else (DEFAULT_DATABASE, parts[0])
+        validate_identifier(database, "database name")
+        validate_identifier(name, "table name")
+        if database in _RESERVED:
+            raise InvalidInput(f"database {database!r} is reserved: publish into another one")
+        return cls(database, name)
+
+    @property
+    def sql(self) -> str:
+        """The quoted ``database.table``."""
+        return f"{quote_identifier(self.database)}.{quote_identifier(self.name)}"
+
+    def __str__(self) -> str:
+        return f"{self.database}.{self.name}"
+
+
+def no_server_message(call: str, settings: Settings) -> str:
+    """What to say when a serving call runs on the embedded engine."""
+    return (
+        f"rat.{call} needs a ClickHouse server that BI tools can reach on port 8123, but this session runs "
+        f"the embedded engine ({settings.engine}) inside this Python process, where no BI tool can query it. "
+        f"Start the full stack with `{START_COMMAND}` and run the notebook there, or point RAT_ENGINE at a "
+        "server (http://user:password@host:8123)."
+    )
+
+
+def comment_text(mode: str, sources: list[tuple[str, int | None]]) -> str:
+    """The marker comment: mode, source tables with their snapshot ids, and the time."""
+    listed = ",".join(f"{name}@{'-' if sid is None else sid}" for name, sid in sources) or "-"
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{MARKER} mode={mode} source={listed} at={stamp}"
+
+
+def parse_comment(create_sql: str) -> dict[str, Any] | None:
+    """The marker of a ``CREATE`` statement as a dict, or None for a table not made here."""
+    found = _COMMENT_RE.search(create_sql or "")
+    if not found:
+        return None
+    fields = dict(p.split("=", 1) for p in found.group(1).split()[1:] if "=" in p)
+    sources: list[tuple[str, int | None]] = []
+    for item in filter(None, fields.get("source", "-").split(",")):
+        if item != "-":
+            name, _, sid = item.partition("@")
+            sources.append((name, int(sid) if sid.lstrip("-").isdigit() else None))
+    return {"mode": fields.get("mode", ""), "sources": sources, "published_at": fields.get("at", "")}
+
+
+# -- rendering ------------------------------------------------------------------------------------------
+
+
+def iceberg_call(
+    location: str, settings: Settings, collection: str, cluster: str = "", table: bool = False
+) -> str:
+    """The table function (or, with ``table``, the table engine) over an Iceberg table at ``location``."""
+    if urlparse(location).scheme in ("s3", "s3a"):
+        url = s3_http_url(location, settings).rstrip("/") + "/"
+        args = f"{collection}, url={quote_literal(url)}"
+        if table:
+            return f"IcebergS3({args})"
+        return f"icebergS3Cluster({quote_literal(cluster)}, {args})" if cluster else f"icebergS3({args})"
+    path = urlparse(location).path if location.startswith("file:") else location
+    return f"{'IcebergLocal' if table else 'icebergLocal'}({quote_literal(path)})"
+
+
+def publish_statements(
+    target: Target,
+    resolved: ResolvedTable,
+    mode: str,
+    *,
+    settings: Settings,
+    engine: ClickHouseEngine,
+    cluster: str = "",
+    order_by: str = "tuple()",
+    every: str = "1 HOUR",
+) -> list[str]:
+    """The statements ``publish`` sends to the server (after ``CREATE DATABASE``), in order."""
+    table = resolved.table
+    location = str(table.location())
+    collection = engine.s3_collection
+    comment = quote_literal(comment_text(mode, [(resolved.ref.identifier, resolved.snapshot_id)]))
+    if mode == "live":
+        if cluster:
+            source = iceberg_call(location, settings, collection, cluster)
+            return [
+                f"CREATE OR REPLACE VIEW {target.sql} {_DEFINER} AS SELECT * FROM {source} COMMENT {comment}"
+            ]
+        engine_sql = iceberg_call(location, settings, collection, table=True)
+        return [f"CREATE OR REPLACE TABLE {target.sql} ENGINE = {engine_sql} COMMENT {comment}"]
+    if mode == "pinned":
+        if resolved.snapshot_id is None:
+            raise InvalidInput(f"table {resolved.ref.identifier} has no snapshot to pin yet: write to it")
+        if cluster:
+            source = iceberg_call(location, settings, collection, cluster)
+            return [
+                f"CREATE OR REPLACE VIEW {target.sql} {_DEFINER} AS SELECT * FROM {source} "
+                f"SETTINGS iceberg_snapshot_id = {resolved.snapshot_id} COMMENT {comment}"
+            ]
+        metadata = str(table.metadata_location)
+        if not metadata.startswith(location.rstrip("/") + "/"):
+            raise InvalidInput(f"the metadata of {resolved.ref.identifier} is outside its location")
+        relative = quote_literal(metadata[len(location.rstrip("/")) + 1 :])
+        engine_sql = iceberg_call(location, settings, collection, table=True)
+        return [
+            f"CREATE OR REPLACE TABLE {target.sql} ENGINE = {engine_sql} "
+            f"SETTINGS iceberg_metadata_file_path = {relative} COMMENT {comment}"
+        ]
+    merge_tree = f"ENGINE = MergeTree ORDER BY {_order_by(order_by)} SETTINGS allow_nullable_key = 1"
+    if mode == "snapshot":
+        return [
+            f"CREATE OR REPLACE TABLE {target.sql} {merge_tree} COMMENT {comment} "
+            f"AS SELECT * FROM {source_sql(engine, resolved)}"
+        ]
+    if mode == "refresh":
+        source = iceberg_call(location, settings, collection, cluster)
+        return [
+            f"DROP TABLE IF EXISTS {target.sql} SYNC",
+            f"CREATE MATERIALIZED VIEW {target.sql} REFRESH EVERY {_interval(every)} {merge_tree} "
+            f"AS SELECT * FROM {source} COMMENT {comment}",
+            f"SYSTEM WAIT VIEW {target.sql}",
+        ]
+    raise InvalidInput(f"unknown publish mode {mode!r}: use one of {', '.join(MODES)}")
+
+
+# -- the calls ------------------------------------------------------------------------------------------
+
+
+def publish(
+    session: Lakehouse,
+    table: str,
+    mode: str = "live",
+    *,
+    name: str | None = None,
+    order_by: str = "tuple()",
+    every: str = "1 HOUR",
+    require_server: bool = True,
+) -> dict[str, Any]:
+    """Make a lakehouse table a table of the ClickHouse server (see the module docstring for the modes).
+
+    Main is published, whatever dev branch the session is on; ``mode="snapshot"`` also takes
+    ``table@tag`` or ``table@<snapshot id>``.
+
+    Args:
+        session: The lakehouse session.
+        table: ``namespace.table``.
+        mode: ``live``, ``pinned``, ``snapshot`` or ``refresh``.
+        name: The ClickHouse ``database.table``; the lakehouse name by default.
+        order_by: Sorting key of the MergeTree copy (``snapshot`` and ``refresh``).
+        every: Refresh interval of ``refresh`` (``"10 MINUTE"``, ``"1 HOUR"``...).
+        require_server: False lets it run on the embedded engine (which no BI tool can reach).
+
+    Returns:
+        ``table`` (ClickHouse name), ``source``, ``mode``, ``snapshot_id``, ``engine``.
+
+    Raises:
+        ConfigError: The session uses the embedded engine, or a local warehouse with a server.
+        AlreadyExists: A table of that name exists on the server and was not made by ratatouille.
+    """
+    _require_server(session, "publish", require_server)
+    if mode not in MODES:
+        raise InvalidInput(f"unknown publish mode {mode!r}: use one of {', '.join(MODES)}")
+    ref = TableRef.parse(table)
+    if ref.is_pinned and mode != "snapshot":
+        raise InvalidInput(
+            f"mode={mode!r} serves the table's main branch; publish {ref} with mode='snapshot'"
+        )
+    target = Target.parse(name or ref.identifier)
+    resolved = resolve(session.catalog, ref, MAIN)
+    engine = session.engine
+    _check_location(engine, str(resolved.table.location()))
+    statements = publish_statements(
+        target, resolved, mode, settings=session.settings, engine=engine, cluster=_cluster(session),
+        order_by=order_by, every=every,
+    )  # fmt: skip
+    _prepare(engine, target)
+    for statement in statements:
+        engine.command(statement)
+    kind = _existing(engine, target)
+    return {"table": str(target), "source": str(ref), "mode": mode, "snapshot_id": resolved.snapshot_id,
+            "engine": kind[0] if kind else ""}  # fmt: skip
+
+
+def materialize(
+    session: Lakehouse,
+    table_name: str,
+    source: str,
+    order_by: str = "tuple()",
+    *,
+    require_server: bool = True,
+) -> dict[str, Any]:
+    """Store the result of SQL (or a whole lakehouse table) as a MergeTree table on the server.
+
+    References resolve as in ``rat.query`` (the session's branch); each source snapshot is recorded.
+    Publishing again replaces the table atomically.
+
+    Args:
+        session: The lakehouse session.
+        table_name: The ClickHouse ``database.table`` (``table`` alone: the ``default`` database).
+        source: SQL with ``{ns.t}`` references, or a table name (``ns.t``).
+        order_by: The MergeTree sorting key.
+        require_server: False lets it run on the embedded engine (which no BI tool can reach).
+
+    Returns:
+        ``table``, ``mode`` (``materialize``), ``sources`` (``ns.t@snapshot``), ``rows``, ``branch``.
+    """
+    _require_server(session, "materialize", require_server)
+    target = Target.parse(table_name)
+    sql = _source_sql(source)
+    expanded = session.expand(sql)
+    engine = session.engine
+    for resolved in expanded.tables:
+        _check_location(engine, str(resolved.table.location()))
+    sources = [(r.ref.identifier, r.snapshot_id) for r in expanded.tables]
+    comment = quote_literal(comment_text("materialize", sources))
+    _prepare(engine, target)
+    engine.command(
+        f"CREATE OR REPLACE TABLE {target.sql} ENGINE = MergeTree ORDER BY {_order_by(order_by)} "
+        f"SETTINGS allow_nullable_key = 1 COMMENT {comment} AS {expanded.sql}"
+    )
+    return {"table": str(target), "mode": "materialize", "sources": [f"{n}@{s}" for n, s in sources],
+            "rows": _count(engine, target), "branch": session.branch}  # fmt: skip
+
+
+def tables(session: Lakehouse, database: str | None = None) -> pd.DataFrame:
+    """The server's tables made by ratatouille: ``table, mode, source, published_at, engine, rows``."""
+    where = "" if database is None else f" AND database = {quote_literal(validate_identifier(database))}"
+    data = session.engine.query_arrow(
+        "SELECT database, name, engine, create_table_query, total_rows FROM system.tables "
+        f"WHERE NOT is_temporary AND position(create_table_query, {quote_literal(MARKER + ' mode=')}) > 0"
+        f"{where} ORDER BY database, name"
+    ).to_pylist()
+    rows = []
+    for row in data:
+        marker = parse_comment(str(row["create_table_query"]))
+        if marker is None:
+            continue
+        sources = ",".join(f"{n}@{s}" for n, s in marker["sources"])
+        rows.append({"table": f"{row['database']}.{row['name']}", "mode": marker["mode"], "source": sources,
+                     "published_at": marker["published_at"], "engine": row["engine"],
+                     "rows": row["total_rows"]})  # fmt: skip
+    return pd.DataFrame(rows, columns=["table", "mode", "source", "published_at", "engine", "rows"])
+
+
+def describe(session: Lakehouse, table: str) -> dict[str, Any]:
+    """One served table: mode, sources, columns, rows, and whether main moved since it was published.
+
+    ``stale`` is True when a ``pinned``, ``snapshot`` or ``materialize`` table no longer shows the head of
+    main of its sources (publish again to catch up), False when it does or follows main by itself
+    (``live``), None when it cannot be told (``refresh``: see ``refresh``).
+    """
+    target = Target.parse(table)
+    engine = session.engine
+    found = _existing(engine, target)
+    if found is None:
+        raise NotFound(f"ClickHouse has no table {target}")
+    kind, create_sql = found
+    marker = parse_comment(create_sql) or {"mode": "", "sources": [], "published_at": ""}
+    columns = engine.query_arrow(
+        "SELECT name, type FROM system.columns WHERE database = "
+        f"{quote_literal(target.database)} AND table = {quote_literal(target.name)} ORDER BY position"
+    ).to_pylist()
+    heads = {name: _main_head(session, name) for name, _ in marker["sources"]}
+    out: dict[str, Any] = {
+        "table": str(target),
+        "engine": kind,
+        "mode": marker["mode"],
+        "sources": [f"{n}@{s}" for n, s in marker["sources"]],
+        "published_at": marker["published_at"],
+        "columns": [{"name": c["name"], "type": c["type"]} for c in columns],
+        "rows": _count(engine, target),
+        "main_heads": {n: h for n, h in heads.items()},
+        "stale": _stale(marker, heads),
+        "create_sql": create_sql,
+    }
+    if marker["mode"] == "refresh":
+        refresh = engine.query_arrow(
+            "SELECT status, last_success_time, next_refresh_time, exception FROM system.view_refreshes "
+            f"WHERE database = {quote_literal(target.database)} AND view = {quote_literal(target.name)}"
+        ).to_pylist()
+        out["refresh"] = refresh[0] if refresh else {}
+    return out
+
+
+def drop(session: Lakehouse, table: str, force: bool = False) -> str:
+    """Drop a served table from the server (the lakehouse table is untouched); return its name.
+
+    Raises:
+        NotFound: No such table on the server.
+        InvalidInput: The table was not made by ratatouille and ``force`` is False.
+    """
+    target = Target.parse(table)
+    engine = session.engine
+    found = _existing(engine, target)
+    if found is None:
+        raise NotFound(f"ClickHouse has no table {target}")
+    if parse_comment(found[1]) is None and not force:
+        raise InvalidInput(f"{target} was not made by ratatouille: pass force=True to drop it anyway")
+    engine.command(f"DROP TABLE IF EXISTS {target.sql} SYNC")
+    return str(target)
+
+
+def clickhouse_client(settings: Settings) -> Any:
+    """A new clickhouse-connect client on the session's engine (the server, or the embedded chDB)."""
+    import clickhouse_connect
+
+    try:
+        return clickhouse_connect.get_client(dsn=settings.engine)
+    except Exception as e:  # the driver raises many kinds; all mean "cannot reach the engine"
+        raise EngineError(f"cannot connect to the engine (RAT_ENGINE): {e}") from e
+
+
+# -- helpers ------------------------------------------------------------------------------------------------
+
+
+def _require_server(session: Lakehouse, call: str, require_server: bool) -> None:
+    if require_server and session.settings.is_embedded_engine:
+        raise ConfigError(no_server_message(call, session.settings))
+
+
+def _cluster(session: Lakehouse) -> str:
+    # As for reads (engine.file_source): the cluster applies on a server only.
+    return "" if session.settings.is_embedded_engine else session.settings.clickhouse_cluster
+
+
+def _check_location(engine: ClickHouseEngine, location: str) -> None:
+    if not engine.embedded and urlparse(location).scheme not in ("s3", "s3a"):
+        raise ConfigError(
+            f"the table's files are in {location}, a folder the ClickHouse server cannot read: keep the "
+            "warehouse in S3 (RAT_WAREHOUSE=s3://bucket/prefix) to serve tables from a server"
+        )
+
+
+def _order_by(order_by: str) -> str:
+    text = (order_by or "").strip()
+    if not text or ";" in text:
+        raise InvalidInput(f"invalid order_by {order_by!r}: give a column list or 'tuple()'")
+    return text
+
+
+def _interval(every: str) -> str:
+    found = _INTERVAL_RE.match(every or "")
+    if not found:
+        raise InvalidInput(f"invalid refresh interval {every!r}: write e.g. '10 MINUTE', '1 HOUR' or '1 DAY'")
+    return f"{int(found.group(1))} {found.group(2).upper()}"
+
+
+def _source_sql(source: str) -> str:
+    if not isinstance(source, str) or not source.strip():
+        raise InvalidInput("materialize needs SQL text or a table name as its source")
+    try:
+        return f"SELECT * FROM {{{TableRef.parse(source.strip())}}}"
+    except InvalidInput:
+        return source
+
+
+def _prepare(engine: ClickHouseEngine, target: Target) -> None:
+    """Create the database; refuse to replace a table ratatouille did not make."""
+    found = _existing(engine, target)
+    if found is not None and parse_comment(found[1]) is None:
+        raise AlreadyExists(
+            f"{target} already exists on the server and was not made by ratatouille: "
+            "publish under another name (name='db.table') or drop it first"
+        )
+    engine.command(f"CREATE DATABASE IF NOT EXISTS {quote_identifier(target.database)}")
+
+
+def _existing(engine: ClickHouseEngine, target: Target) -> tuple[str, str] | None:
+    rows = engine.query_arrow(
+        "SELECT engine, create_table_query FROM system.tables WHERE database = "
+        f"{quote_literal(target.database)} AND name = {quote_literal(target.name)}"
+    ).to_pylist()
+    return (str(rows[0]["engine"]), str(rows[0]["create_table_query"])) if rows else None
+
+
+def _count(engine: ClickHouseEngine, target: Target) -> int:
+    return int(engine.query_arrow(f"SELECT count() AS n FROM {target.sql}").column("n")[0].as_py())
+
+
+def _main_head(session: Lakehouse, name: str) -> int | None:
+    from .catalog import load_table
+    from .reading import head_snapshot_id
+
+    try:
+        return head_snapshot_id(load_table(session.catalog, name), MAIN)
+    except NotFound:
+        return None
+
+
+def _stale(marker: dict[str, Any], heads: dict[str, int | None]) -> bool | None:
+    mode = marker["mode"]
+    if mode == "live":
+        return False
+    if mode not in ("pinned", "snapshot", "materialize"):
+        return None
+    return any(heads.get(name) != sid for name, sid in marker["sources"])
