@@ -24,7 +24,7 @@ RAT_HOME_LAB := $(CURDIR)/.lakehouse
 # The JupyterLab extension (TypeScript) is built by npm into ratatouille_jupyter/labextension.
 LABEXT_DIR := labextension
 NODE_STAMP := $(LABEXT_DIR)/node_modules/.installed
-LABEXT_STAMP := ratatouille_jupyter/labextension/.built
+LABEXT_STAMP := $(LABEXT_DIR)/.built
 LABEXT_SOURCES := $(shell find $(LABEXT_DIR)/src $(LABEXT_DIR)/style $(LABEXT_DIR)/scripts -type f 2>/dev/null) \
 	$(LABEXT_DIR)/package.json $(LABEXT_DIR)/tsconfig.json
 

@@ -19,4 +19,11 @@ const builder = join(dirname(require.resolve('@jupyterlab/builder/package.json')
 const result = spawnSync(process.execPath, [builder, '--core-path', corePath, ...process.argv.slice(2), '.'], {
   stdio: 'inherit'
 });
+if (result.status === 0) {
+  // install.json tells `jupyter labextension list` which Python package provides the extension; it
+  // travels inside the built folder, which the wheel ships as a whole.
+  const output = join('..', 'ratatouille_jupyter', 'labextension');
+  mkdirSync(output, { recursive: true });
+  copyFileSync('install.json', join(output, 'install.json'));
+}
 process.exit(result.status ?? 1);
