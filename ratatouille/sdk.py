@@ -12,6 +12,9 @@ import pandas as pd
 
 from .errors import InvalidInput
 from .frames import clean, nulls, to_arrow
+from .sdk_dev import DevMixin
+from .sdk_files import FilesMixin
+from .sdk_serving import ServingMixin
 from .sqltext import TableRef, has_references
 
 if TYPE_CHECKING:
@@ -29,8 +32,12 @@ def default_mode(mode: str | None, merge_keys: list[str] | str | None) -> str:
     return "merge" if merge_keys else "overwrite"
 
 
-class Rat:
-    """The SDK. Every call runs on :attr:`session`, opened lazily from the environment."""
+class Rat(DevMixin, FilesMixin, ServingMixin):
+    """The SDK. Every call runs on :attr:`session`, opened lazily from the environment.
+
+    The calls of each feature live in a mixin of their own: :class:`~ratatouille.sdk_dev.DevMixin`,
+    :class:`~ratatouille.sdk_files.FilesMixin`, :class:`~ratatouille.sdk_serving.ServingMixin`.
+    """
 
     def __init__(self, session: Lakehouse | None = None) -> None:
         self._session = session
@@ -192,193 +199,6 @@ class Rat:
 
         return str(load_table(self.session.catalog, TableRef.parse(table).identifier).location())
 
-    # -- dev mode (branches) ------------------------------------------------------------------------
-
-    def dev(self, name: str | None = None) -> str:
-        """Switch the session to dev branch ``name`` (None: back to main); return the active branch."""
-        if name is None:
-            self.session.use_branch(None)
-        else:
-            self.dev_start(name)
-        return self.session.branch
-
-    def dev_start(self, name: str, tables: list[str] | None = None) -> dict[str, Any]:
-        """Start (or resume) dev branch ``name``: every read and write of the session goes to it.
-
-        Args:
-            name: The branch name (not ``main``).
-            tables: Tables to branch from main now; the others join the branch on their first write.
-        """
-        from .branches import start
-
-        branched = start(self.session, name, tables)
-        return {"branch": name, "branched": branched}
-
-    def dev_status(self) -> dict[str, Any]:
-        """The active branch and, per table on it, how far it is ahead and whether main moved."""
-        from .branches import tables_on
-        from .reading import MAIN
-
-        branch = self.session.branch
-        tables = [] if branch == MAIN else [s.as_dict() for s in tables_on(self.session, branch)]
-        return {"branch": branch, "tables": tables}
-
-    def dev_diff(self, table: str, branch: str | None = None, key: list[str] | None = None) -> Any:
-        """What the branch changed in ``table`` against main (counts, schema changes, examples)."""
-        from .branch_diff import diff
-
-        return diff(self.session, table, self._branch_arg(branch), key=key)
-
-    def dev_merge(self, branch: str | None = None, rebase: bool = False) -> dict[str, Any]:
-        """Publish the branch: fast-forward main on every table written on it, all or nothing."""
-        from .branches import publish
-
-        return publish(self.session, self._branch_arg(branch), rebase=rebase)
-
-    def dev_drop(self, branch: str | None = None) -> list[str]:
-        """Remove the branch from every table (the session returns to main if it was on it)."""
-        from .branches import drop
-
-        return drop(self.session, self._branch_arg(branch))
-
-    def dev_branches(self, table: str | None = None) -> pd.DataFrame:
-        """Branches other than main: one row per (branch, table), with head, fork and status."""
-        from .branches import list_branches
-
-        columns = ["branch", "table", "head", "fork", "main_head", "ahead", "main_moved"]
-        rows = [s.as_dict() for s in list_branches(self.session, table)]
-        return pd.DataFrame(rows, columns=columns)
-
-    def dev_context(self, name: str, tables: list[str] | None = None) -> Any:
-        """A context manager: work on branch ``name`` inside the block, back to the previous branch after."""
-        from contextlib import contextmanager
-
-        @contextmanager
-        def scope() -> Any:
-            previous = self.session.branch
-            self.dev_start(name, tables)
-            try:
-                yield self
-            finally:
-                self.session.use_branch(previous)
-
-        return scope()
-
-    def expire(self, older_than: Any = None, table: str | None = None) -> dict[str, int]:
-        """Expire snapshots older than a timedelta or datetime (default 7 days); heads are kept."""
-        import datetime as dt
-
-        from .branches import expire
-
-        return expire(self.session, older_than or dt.timedelta(days=7), table)
-
-    def _branch_arg(self, branch: str | None) -> str:
-        from .reading import MAIN
-
-        name = branch or self.session.branch
-        if name == MAIN:
-            raise InvalidInput("no dev branch is active: name one, or start one with rat.dev_start(name)")
-        return name
-
-    # -- files and ingestion ---------------------------------------------------------------------------
-
-    def ice_ingest(
-        self,
-        source: str,
-        table: str,
-        sheet: int | str | list[int | str] | None = 0,
-        mode: str = "append",
-        extract_from_filename: str | None = None,
-        parser: str | Any = None,
-        **options: Any,
-    ) -> tuple[pd.DataFrame, int]:
-        """Ingest one file (CSV, TSV, Excel, JSON, NDJSON, Parquet) into a table; return ``(df, rows)``.
-
-        Adds ``_source_file`` and ``_ingested_at``; ``extract_from_filename`` is a regex whose named groups
-        become columns. Options (``format``, ``header``, ``delimiter``, ``encoding``, ``null_markers``,
-        ``schema``, ``dtypes``, ``track``, ``memory_mb``, ``progress``...) are in docs/ingestion.md.
-        """
-        from .ingest import ingest_file
-
-        return ingest_file(self.session, source, table, sheet, mode, extract_from_filename, parser, **options)
-
-    def ice_ingest_batch(
-        self,
-        source_prefix: str,
-        table: str,
-        sheet: int | str | list[int | str] | None = 0,
-        mode: str = "append",
-        extract_from_filename: str | None = None,
-        parser: str | Any = None,
-        file_filter: str | Any = None,
-        skip_existing: bool = False,
-        on_error: str = "raise",
-        **options: Any,
-    ) -> tuple[pd.DataFrame, dict[str, Any]]:
-        """Ingest every file under a prefix (or matching a glob) in one commit; return ``(df, stats)``.
-
-        ``stats`` has ``files, rows, errors, skipped, already_ingested``. All or nothing unless
-        ``on_error="skip"``, which commits the good files and lists the failed ones in ``errors``.
-        """
-        from .ingest import ingest_batch
-
-        return ingest_batch(self.session, source_prefix, table, sheet, mode, extract_from_filename, parser,
-                            file_filter, skip_existing, on_error, **options)  # fmt: skip
-
-    def ingestion_history(self, table: str | None = None) -> pd.DataFrame:
-        """The ingested-files registry (successes and failures), newest first."""
-        from .ingest import history
-
-        return history(self.session, table)
-
-    def reset_ingestion(self, table: str | None = None) -> int:
-        """Forget which files were ingested into a table (or all tables); return the records removed."""
-        from .ingest import reset
-
-        return reset(self.session, table)
-
-    def parsers(self) -> dict[str, str]:
-        """Built-in formats and custom parsers: ``{name: description}``."""
-        from .ingest import available_parsers
-
-        return available_parsers()
-
-    def register_parser(self, name: str, func: Any, description: str | None = None) -> None:
-        """Register ``func(data: BytesIO, filename) -> DataFrame`` as parser ``name`` (for this process)."""
-        from .ingest import register_parser
-
-        register_parser(name, func, description)
-
-    def read(self, path: str, where: str = "", limit: int | None = None) -> pd.DataFrame:
-        """Parquet files (globs allowed) from the landing zone or a URI."""
-        from .files import read
-
-        return read(self.session, path, where=where, limit=limit)
-
-    def write(self, df: Any, path: str) -> str:
-        """Write one Parquet file into the landing zone or a URI; return the path written."""
-        from .files import write
-
-        return write(self.session, df, path)
-
-    def ls(self, path: str = "") -> list[str]:
-        """Every file under a path (the landing zone by default); S3 listings are not cut at 1,000."""
-        from .files import ls
-
-        return ls(self.session, path)
-
-    def buckets(self) -> list[str]:
-        """The S3 buckets reachable with the settings (empty without S3)."""
-        from .files import buckets
-
-        return buckets(self.session)
-
-    def read_file(self, path: str) -> tuple[Any, str]:
-        """A file's bytes (``BytesIO``) and extension."""
-        from .files import read_file
-
-        return read_file(self.session, path)
-
     # -- temp tables -----------------------------------------------------------------------------------
 
     def temp(self, name: str, df: Any = None) -> Any:
@@ -394,52 +214,6 @@ class Rat:
     def temp_drop(self, name: str | None = None) -> list[str]:
         """Drop one temp table, or all of them."""
         return self.session.temp_drop(name)
-
-    # -- serving layer (ClickHouse) ------------------------------------------------------------------
-
-    def publish(
-        self, table: str, mode: str = "live", name: str | None = None, order_by: str = "tuple()",
-        every: str = "1 HOUR",
-    ) -> dict[str, Any]:  # fmt: skip
-        """Make a lakehouse table a ClickHouse server table that BI tools query (port 8123).
-
-        Modes: ``live`` (``IcebergS3`` table, zero copy, follows main), ``pinned`` (zero copy, fixed at the
-        catalog's current state), ``snapshot`` (MergeTree copy of one snapshot), ``refresh`` (refreshable
-        materialized view, every ``every``). See docs/operations.md. Needs the full stack (``make up``).
-        """
-        from .serving import publish
-
-        return publish(self.session, table, mode, name=name, order_by=order_by, every=every)
-
-    def materialize(self, table_name: str, source: str, order_by: str = "tuple()") -> dict[str, Any]:
-        """Store the result of SQL (``{ns.t}`` references) or a table as a MergeTree table on the server."""
-        from .serving import materialize
-
-        return materialize(self.session, table_name, source, order_by)
-
-    def tables(self, database: str | None = None) -> pd.DataFrame:
-        """The ClickHouse tables made by ``publish`` and ``materialize``."""
-        from .serving import tables
-
-        return tables(self.session, database)
-
-    def describe(self, table: str) -> dict[str, Any]:
-        """A served table: mode, sources, columns, rows, and whether main moved since (``stale``)."""
-        from .serving import describe
-
-        return describe(self.session, table)
-
-    def drop(self, table: str, force: bool = False) -> str:
-        """Drop a served ClickHouse table (the lakehouse table is untouched)."""
-        from .serving import drop
-
-        return drop(self.session, table, force=force)
-
-    def clickhouse(self) -> Any:
-        """A clickhouse-connect client on the session's engine (the ClickHouse server in the full stack)."""
-        from .serving import clickhouse_client
-
-        return clickhouse_client(self.settings)
 
     # -- helpers ---------------------------------------------------------------------------------------
 
