@@ -16,7 +16,9 @@ def test_dev_flow(shell: Any, capsys: pytest.CaptureFixture[str]) -> None:
     rat.ice_ingest_df(pd.DataFrame({"id": [1, 2], "qty": [1, 2]}), "bronze.sales")
     run_cell(shell, "%rat_dev start feature/x")
     assert "dev branch 'feature/x' active" in capsys.readouterr().out
-    run_cell(shell, "%%rat_sql target=silver.sales merge_keys=id\nSELECT id, qty * 2 AS total FROM {bronze.sales}")
+    run_cell(
+        shell, "%%rat_sql target=silver.sales merge_keys=id\nSELECT id, qty * 2 AS total FROM {bronze.sales}"
+    )
     status = run_cell(shell, "%rat_dev")
     assert status.table.tolist() == ["silver.sales"]
     assert rat.df("silver.sales@main").empty  # created on the branch only
