@@ -69,7 +69,7 @@ def run(argv: Sequence[str], rat: Rat) -> int:
             from ratatouille_jupyter.pipelines.cli import main as pipelines_main
         except ImportError as e:
             raise NotInstalled(f"rat pipelines needs: pip install 'ratatouille[pipelines]' ({e})") from e
-        return pipelines_main(list(argv[1:]) or ["--help"], rat.settings)
+        return int(pipelines_main(list(argv[1:]) or ["--help"], rat.settings))
     args = _parser().parse_args(list(argv))
     if args.command == "query":
         df = rat.query(args.sql)
