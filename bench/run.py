@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-QUICK_ARGS = {"core": ["--rows", "1000000", "--changed", "100000"]}
+QUICK_ARGS = {"core": ["--rows", "1000000", "--changed", "100000"], "pipelines": ["--repeat", "3"]}
 
 
 def main() -> int:

@@ -38,6 +38,7 @@ _KEYS = (
     "s3_region",
     "landing",
     "clickhouse_cluster",
+    "pipelines_dir",
 )
 
 
@@ -58,6 +59,8 @@ class Settings:
         s3_region: S3 region.
         landing: The landing zone: a local folder or an ``s3://bucket/prefix`` URI.
         clickhouse_cluster: Cluster name for ``icebergS3Cluster`` on a ClickHouse server; empty for none.
+        pipelines_dir: Folder of the pipeline notebooks (``<home>/pipelines`` by default; a relative path
+            is relative to the home).
         config_file: The config file that was read, if any.
     """
 
@@ -72,6 +75,7 @@ class Settings:
     s3_secret_access_key: str = field(default="", repr=False)
     s3_region: str = "us-east-1"
     clickhouse_cluster: str = ""
+    pipelines_dir: str = ""
     config_file: Path | None = None
 
     @classmethod
@@ -120,6 +124,7 @@ class Settings:
             "catalog_uri": f"sqlite:///{home_path / 'catalog.db'}",
             "warehouse": (home_path / "warehouse").as_uri(),
             "landing": str(home_path / "landing"),
+            "pipelines_dir": str(home_path / "pipelines"),
         }
         defaults.update({k: v for k, v in overrides.items() if v is not None})
         return cls(home=home_path, **defaults)

@@ -28,6 +28,9 @@ def load_ipython_extension(ipython: Any) -> None:
     unload_ipython_extension(ipython)
     magics = RatMagics(shell=ipython, rat=rat)
     ipython.register_magics(magics)
+    from .magics.pipeline import PipelineMagics
+
+    ipython.register_magics(PipelineMagics)
     ipython.events.register("pre_run_cell", magics.cells.pre_run_cell)
     matcher = table_matcher(TableNames(rat).get)
     completer = getattr(ipython, "Completer", None)

@@ -13,6 +13,7 @@ import { ExplorerPanel } from './components/Explorer';
 import { StatusBranch } from './components/StatusBranch';
 import { KernelBranchTracker } from './kernelBranch';
 import { ExplorerModel } from './model';
+import pipelinesPlugin from './pipelines';
 
 const PLUGIN_ID = 'ratatouille-jupyterlab:explorer';
 
@@ -62,4 +63,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default plugin;
+export default [plugin, pipelinesPlugin];

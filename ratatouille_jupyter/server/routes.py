@@ -11,6 +11,7 @@ import re
 from .base import RatHandler
 from .branch_handlers import BranchesHandler, BranchHandler, FastForwardHandler
 from .meta_handlers import ChangesHandler, VersionHandler
+from .pipelines_handlers import PipelineRunsHandler, PipelinesHandler
 from .table_handlers import (
     NamespacesHandler,
     PreviewHandler,
@@ -35,6 +36,8 @@ ROUTES: list[tuple[str, type[RatHandler]]] = [
     (f"{_TABLE}/branches", BranchesHandler),
     (f"{_TABLE}/branches/{{branch}}", BranchHandler),
     (f"{_TABLE}/branches/{{branch}}/fast-forward", FastForwardHandler),
+    ("/ratatouille/pipelines", PipelinesHandler),
+    ("/ratatouille/pipelines/{name}/runs", PipelineRunsHandler),
 ]
 
 _HTTP_METHODS = ("get", "post", "put", "patch", "delete")

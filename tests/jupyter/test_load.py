@@ -48,7 +48,14 @@ def test_load_ext_is_cheap(tmp_path: Path) -> None:
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["elapsed"] < 1.0, report
     assert report["loaded"] == [], report
-    assert report["magics"] == ["rat_dev", "rat_history", "rat_ingest", "rat_sql", "rat_tables"]
+    assert report["magics"] == [
+        "rat_dev",
+        "rat_history",
+        "rat_ingest",
+        "rat_pipeline",
+        "rat_sql",
+        "rat_tables",
+    ]
     assert report["cell_magics"] == ["rat_sql"]
     assert report["rat"] and not report["session_opened"]
     assert not (tmp_path / "home").exists()

@@ -61,4 +61,4 @@ def test_patterns_capture_path_parameters() -> None:
 
     for pattern, _ in handlers():
         for name in re.findall(r"\(\?P<([a-z_]+)>", pattern):
-            assert name in ("namespace", "table", "branch")
+            assert name in ("namespace", "table", "branch", "name")

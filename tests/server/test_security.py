@@ -12,7 +12,7 @@ from ratatouille_jupyter.server.routes import ROUTES, methods_of
 
 pytestmark = pytest.mark.timeout(120)
 
-_VALUES = {"namespace": "bronze", "table": "sales", "branch": "dev"}
+_VALUES = {"namespace": "bronze", "table": "sales", "branch": "dev", "name": "p"}
 
 
 def _concrete(template: str) -> str:

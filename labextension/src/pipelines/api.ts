@@ -1,0 +1,95 @@
+/**
+ * The typed client of the pipelines routes (`docs/rest-api-pipelines.yaml`): the listing, a pipeline's
+ * runs, and "run now". Requests go through JupyterLab's `ServerConnection` (token or XSRF header).
+ */
+import { ServerConnection } from '@jupyterlab/services';
+
+import { ApiError, segment } from '../api';
+
+export type RunStatus = 'running' | 'success' | 'failed';
+
+export interface IRunSummary {
+  run_id: string;
+  status: RunStatus;
+  started: string;
+  ended: string | null;
+  failed_cell: number | null;
+  error: string;
+  output: string;
+  /** The executed notebook relative to the Jupyter root (null when outside it). */
+  output_relative: string | null;
+  kept_branch: string | null;
+  dagster_url: string | null;
+}
+
+export interface IPipeline {
+  name: string;
+  path: string;
+  schedule: string | null;
+  timezone: string;
+  parameters: Record<string, unknown>;
+  parameter_defaults: Record<string, unknown>;
+  retries: number;
+  timeout: number | null;
+  writes: string[];
+  reads: string[];
+  warnings: string[];
+  last_run: IRunSummary | null;
+  dagster_url: string | null;
+}
+
+export interface IPipelineListing {
+  pipelines_dir: string;
+  /** The pipelines folder relative to the Jupyter root, or null when it is outside it. */
+  pipelines_dir_relative: string | null;
+  dagster: { running: boolean; url: string | null; home: string };
+  items: IPipeline[];
+  errors: { name: string; message: string }[];
+}
+
+export interface ILaunch {
+  pipeline: string;
+  run_id: string | null;
+  status: string;
+  via: 'dagster' | 'process';
+  dagster_url: string | null;
+}
+
+export class PipelinesApi {
+  constructor(private readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings()) {}
+
+  /** `GET /ratatouille/pipelines`. */
+  list(): Promise<IPipelineListing> {
+    return this.request('pipelines');
+  }
+
+  /** `POST /ratatouille/pipelines/{name}/runs`. */
+  run(name: string, parameters: Record<string, unknown> = {}): Promise<ILaunch> {
+    return this.request(`pipelines/${segment(name)}/runs`, {
+      method: 'POST',
+      body: JSON.stringify({ parameters })
+    });
+  }
+
+  private async request<T>(path: string, init: RequestInit = {}): Promise<T> {
+    const base = this.settings.baseUrl.endsWith('/') ? this.settings.baseUrl : `${this.settings.baseUrl}/`;
+    let response: Response;
+    try {
+      response = await ServerConnection.makeRequest(`${base}ratatouille/${path}`, init, this.settings);
+    } catch (error) {
+      throw new ApiError(0, 'NetworkError', `cannot reach the Jupyter server: ${String(error)}`);
+    }
+    const text = await response.text();
+    let data: unknown = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      data = null;
+    }
+    if (!response.ok) {
+      const body = (data ?? {}) as { error?: string; message?: string };
+      throw new ApiError(response.status, body.error ?? 'HTTPError', body.message ?? response.statusText);
+    }
+    return data as T;
+  }
+}

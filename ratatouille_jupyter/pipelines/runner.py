@@ -1,0 +1,209 @@
+"""One pipeline run: papermill on the run's own branch, published only when the whole notebook succeeds.
+
+A run (:func:`run_pipeline`):
+
+1. checks its parameters against the ``parameters`` cell (an unknown name is refused before anything runs);
+2. executes the notebook in a fresh kernel whose ``rat`` writes on the branch ``pipelines/<key>/<run id>``
+   (tables not yet on the branch are read from main and branched on first write), every snapshot
+   stamped with ``pipeline``, ``run_id``, ``notebook`` and ``cell``;
+3. when every cell ran, publishes the branch (main fast-forwards on every table it wrote, all or
+   nothing) and drops it; when a cell failed, or the deadline passed, or main moved meanwhile, main is
+   left exactly as it was and the branch is kept for inspection;
+4. retries a failed attempt ``retries`` times (each attempt on a new branch ``...-<attempt>``);
+5. drops this pipeline's kept branches older than ``keep_failed_days``.
+
+The executed notebook of every attempt and a record of the run are kept under
+``<home>/pipeline-runs/<pipeline>/<run id>/`` (see :mod:`.records`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ratatouille.branches import drop, publish, tables_on
+from ratatouille.catalog import list_namespaces, list_tables, load_table
+from ratatouille.config import Settings
+from ratatouille.errors import RatError
+from ratatouille.session import Lakehouse
+
+from . import engine
+from .layout import BRANCH_PREFIX, check_run_id, run_branch, run_folder, settings_env
+from .params import resolve
+from .records import FAILED, SUCCESS, RunRecord, now
+from .spec import PipelineSpec
+
+Log = Callable[[str], None]
+
+
+def new_run_id() -> str:
+    """A fresh run id."""
+    return str(uuid.uuid4())
+
+
+def kernel_env(
+    settings: Settings, branch: str, context: Mapping[str, str], base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of a run's kernel: the lakehouse's settings as ``RAT_*``, the branch, the context."""
+    env = settings_env(settings, base)
+    env["RAT_BRANCH"] = branch
+    env["RAT_CONTEXT"] = json.dumps(dict(context))
+    env["RAT_NOTEBOOK"] = context.get("notebook", "")
+    return env
+
+
+def run_pipeline(
+    spec: PipelineSpec,
+    settings: Settings,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    run_id: str | None = None,
+    text: bool = False,
+    log: Log | None = None,
+) -> RunRecord:
+    """Run a pipeline transactionally (see the module docstring).
+
+    Args:
+        spec: The pipeline.
+        settings: The lakehouse.
+        parameters: Values for the run (checked against the ``parameters`` cell).
+        run_id: The run id (a new one when omitted).
+        text: The parameter values are command-line strings, converted to their defaults' types.
+        log: Called with one line per step.
+
+    Returns:
+        The run's record; a failed notebook is a record with ``status == "failed"``, not an exception.
+
+    Raises:
+        InvalidInput: An unknown parameter or a value that does not convert (nothing ran).
+    """
+    say = log or (lambda _text: None)
+    values = resolve(spec, parameters, text=text)
+    record = RunRecord(spec.name, check_run_id(run_id or new_run_id()), parameters=values)
+    record.save(settings)
+    lh = Lakehouse(settings)
+    try:
+        _attempts(spec, settings, lh, record, values, say)
+    except BaseException as e:  # interrupted (SIGTERM, Ctrl-C): the record must not stay "running"
+        if record.ended is None:
+            record.status, record.ended = FAILED, now()
+            record.error = record.error or f"interrupted ({type(e).__name__})"
+            record.save(settings)
+        raise
+    finally:
+        lh.close()
+    return record
+
+
+def _attempts(
+    spec: PipelineSpec, settings: Settings, lh: Lakehouse, record: RunRecord, values: dict[str, Any], say: Log
+) -> None:
+    """Run the attempts, record the outcome, then drop this pipeline's expired branches."""
+    attempts = 1 + spec.config.retries
+    for attempt in range(1, attempts + 1):
+        record.attempts = attempt
+        _attempt(spec, settings, lh, record, values, say)
+        if record.ok:
+            for earlier in range(1, attempt):
+                _drop_quietly(lh, run_branch(spec.key, record.run_id, earlier))
+            break
+        say(record.message())
+        if attempt < attempts:
+            say(f"retrying in {spec.config.retry_delay:g} s (attempt {attempt + 1} of {attempts})")
+            time.sleep(spec.config.retry_delay)
+    record.ended = now()
+    record.save(settings)
+    try:
+        expired = expire_branches(lh, spec.key, spec.config.keep_failed_days)
+        if expired:
+            days = spec.config.keep_failed_days
+            say(f"dropped {len(expired)} kept branch(es) older than {days:g} days")
+    except Exception as e:  # housekeeping never fails a run (a concurrent commit, a vanished table...)
+        say(f"could not expire old run branches: {type(e).__name__}: {e}")
+
+
+def _attempt(
+    spec: PipelineSpec, settings: Settings, lh: Lakehouse, record: RunRecord, values: dict[str, Any], say: Log
+) -> None:
+    attempt = record.attempts
+    branch = run_branch(spec.key, record.run_id, attempt)
+    suffix = "" if attempt == 1 else f".attempt-{attempt}"
+    output = run_folder(settings, spec.name, record.run_id) / f"{spec.name}{suffix}.ipynb"
+    context = {"pipeline": spec.name, "run_id": record.run_id, "notebook": str(spec.path)}
+    record.branch, record.output = branch, str(output)
+    record.failed_cell, record.error, record.source, record.kept_branch = None, "", "", None
+    say(f"running {spec.path.name} on branch {branch} (attempt {attempt})")
+    try:
+        outcome = engine.execute(
+            spec.path,
+            output,
+            parameters=values,
+            env=kernel_env(settings, branch, context),
+            branch=branch,
+            context=context,
+            timeout=spec.config.timeout,
+            kernel_name=spec.kernel,
+        )
+    except Exception as e:  # the kernel did not start, the notebook could not be read...: a failed attempt
+        outcome = engine.Outcome(False, output, error=f"the notebook could not run: {type(e).__name__}: {e}")
+    if not outcome.ok:
+        record.status, record.error = FAILED, outcome.error
+        record.failed_cell, record.source = outcome.failed_cell, outcome.source
+        record.kept_branch = branch if tables_on(lh, branch) else None
+        return
+    try:
+        published = _publish(lh, branch)
+    except RatError as e:
+        record.status, record.error, record.kept_branch = FAILED, f"publishing failed: {e}", branch
+        return
+    record.status, record.published = SUCCESS, published
+    record.undeclared = sorted(set(published) - set(spec.writes))
+    say(record.message())
+
+
+def _publish(lh: Lakehouse, branch: str) -> dict[str, str]:
+    """Fast-forward main to the branch on every table it wrote, then drop it; {} when nothing was written."""
+    if not tables_on(lh, branch):
+        return {}
+    result = publish(lh, branch)
+    _drop_quietly(lh, branch)  # published already: a branch left behind is dropped by the expiry
+    return {table: str(snapshot) for table, snapshot in result["published"].items()}
+
+
+def _drop_quietly(lh: Lakehouse, branch: str) -> None:
+    with contextlib.suppress(Exception):
+        drop(lh, branch)
+
+
+def expire_branches(lh: Lakehouse, key: str, keep_days: float) -> list[str]:
+    """Drop the run branches of pipeline ``key`` whose head is older than ``keep_days``.
+
+    Returns:
+        ``table@branch`` for each branch removed.
+    """
+    prefix = f"{BRANCH_PREFIX}/{key}/"
+    cutoff_ms = (dt.datetime.now(dt.UTC) - dt.timedelta(days=keep_days)).timestamp() * 1000
+    removed: list[str] = []
+    for namespace in list_namespaces(lh.catalog):
+        for name in list_tables(lh.catalog, namespace):
+            ident = f"{namespace}.{name}"
+            table = load_table(lh.catalog, ident)
+            old = []
+            for ref_name, ref in table.metadata.refs.items():
+                if not ref_name.startswith(prefix) or ref.snapshot_ref_type.value != "branch":
+                    continue
+                snapshot = table.metadata.snapshot_by_id(ref.snapshot_id)
+                if snapshot is None or snapshot.timestamp_ms < cutoff_ms:
+                    old.append(ref_name)
+            if old:
+                manage = table.manage_snapshots()
+                for ref_name in old:
+                    manage = manage.remove_branch(ref_name)
+                manage.commit()
+                removed.extend(f"{ident}@{r}" for r in old)
+    return removed
