@@ -228,29 +228,41 @@ export class RatApi {
     return this.request(`${tablePath(namespace, name)}/branches/${segment(branch)}`, { method: 'DELETE' });
   }
 
-  private async request<T>(path: string, init: RequestInit = {}): Promise<T> {
-    // Joined by hand: a path join could normalize the `%2F` of a branch segment.
-    const base = this.settings.baseUrl.endsWith('/') ? this.settings.baseUrl : `${this.settings.baseUrl}/`;
-    const url = `${base}ratatouille/${path}`;
-    let response: Response;
-    try {
-      response = await ServerConnection.makeRequest(url, init, this.settings);
-    } catch (error) {
-      throw new ApiError(0, 'NetworkError', `cannot reach the Jupyter server: ${String(error)}`);
-    }
-    const text = await response.text();
-    let data: unknown = null;
-    try {
-      data = text ? JSON.parse(text) : null;
-    } catch {
-      data = null;
-    }
-    if (!response.ok) {
-      const body = (data ?? {}) as { error?: string; message?: string };
-      throw new ApiError(response.status, body.error ?? 'HTTPError', body.message ?? response.statusText);
-    }
-    return data as T;
+  private request<T>(path: string, init: RequestInit = {}): Promise<T> {
+    return requestJson<T>(this.settings, path, init);
   }
+}
+
+/**
+ * One request to a `/ratatouille/` route: JSON in and out, errors as {@link ApiError}. Every client of the
+ * server extension goes through here.
+ */
+export async function requestJson<T>(
+  settings: ServerConnection.ISettings,
+  path: string,
+  init: RequestInit = {}
+): Promise<T> {
+  // Joined by hand: a path join could normalize the `%2F` of a branch segment.
+  const base = settings.baseUrl.endsWith('/') ? settings.baseUrl : `${settings.baseUrl}/`;
+  const url = `${base}ratatouille/${path}`;
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, init, settings);
+  } catch (error) {
+    throw new ApiError(0, 'NetworkError', `cannot reach the Jupyter server: ${String(error)}`);
+  }
+  const text = await response.text();
+  let data: unknown = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const body = (data ?? {}) as { error?: string; message?: string };
+    throw new ApiError(response.status, body.error ?? 'HTTPError', body.message ?? response.statusText);
+  }
+  return data as T;
 }
 
 function tablePath(namespace: string, name: string): string {

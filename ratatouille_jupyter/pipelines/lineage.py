@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import re
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ratatouille.errors import InvalidInput
@@ -92,22 +93,27 @@ def analyse(cells: list[tuple[int, str]]) -> Lineage:
     return lineage
 
 
+def top_level_assignments(tree: ast.Module) -> Iterator[tuple[str, ast.expr]]:
+    """``(name, value)`` of each top-level ``name = value`` / ``name: T = value`` of a module, in order."""
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        for target in targets:
+            if isinstance(target, ast.Name):
+                yield target.id, value
+
+
 def _string_constants(parsed: list[tuple[int, ast.Module]]) -> dict[str, str]:
     """Top-level ``name = "text"`` assignments of every cell (the first assignment wins)."""
     out: dict[str, str] = {}
     for _, tree in parsed:
-        for node in tree.body:
-            if isinstance(node, ast.Assign):
-                targets, value = node.targets, node.value
-            elif isinstance(node, ast.AnnAssign) and node.value is not None:
-                targets, value = [node.target], node.value
-            else:
-                continue
-            if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
-                continue
-            for target in targets:
-                if isinstance(target, ast.Name):
-                    out.setdefault(target.id, value.value)
+        for name, value in top_level_assignments(tree):
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                out.setdefault(name, value.value)
     return out
 
 

@@ -19,7 +19,7 @@ from ratatouille.config import Settings
 from ratatouille.errors import InvalidInput, NotFound, RatError
 
 from .layout import pipeline_key, pipelines_dir
-from .lineage import analyse
+from .lineage import analyse, top_level_assignments
 from .metadata import PipelineConfig, cell_source, cell_tags, pipeline_metadata, read_notebook
 
 #: The tag of the cell holding the parameters (papermill's convention).
@@ -177,16 +177,9 @@ def parse_parameters(source: str) -> tuple[Parameter, ...]:
     except SyntaxError as e:
         raise InvalidInput(f"the parameters cell is not valid Python: {e}") from e
     found: dict[str, Parameter] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign):
-            targets, value = node.targets, node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            targets, value = [node.target], node.value
-        else:
-            continue
-        for target in targets:
-            if isinstance(target, ast.Name) and target.id not in found:
-                found[target.id] = _parameter(target.id, value)
+    for name, value in top_level_assignments(tree):
+        if name not in found:
+            found[name] = _parameter(name, value)
     return tuple(found.values())
 
 

@@ -1,10 +1,10 @@
 /**
- * The typed client of the pipelines routes (`docs/rest-api-pipelines.yaml`): the listing, a pipeline's
+ * The typed client of the pipelines routes (`docs/rest-api.yaml`): the listing, a pipeline's
  * runs, and "run now". Requests go through JupyterLab's `ServerConnection` (token or XSRF header).
  */
 import { ServerConnection } from '@jupyterlab/services';
 
-import { ApiError, segment } from '../api';
+import { requestJson, segment } from '../api';
 
 export type RunStatus = 'running' | 'success' | 'failed';
 
@@ -71,25 +71,7 @@ export class PipelinesApi {
     });
   }
 
-  private async request<T>(path: string, init: RequestInit = {}): Promise<T> {
-    const base = this.settings.baseUrl.endsWith('/') ? this.settings.baseUrl : `${this.settings.baseUrl}/`;
-    let response: Response;
-    try {
-      response = await ServerConnection.makeRequest(`${base}ratatouille/${path}`, init, this.settings);
-    } catch (error) {
-      throw new ApiError(0, 'NetworkError', `cannot reach the Jupyter server: ${String(error)}`);
-    }
-    const text = await response.text();
-    let data: unknown = null;
-    try {
-      data = text ? JSON.parse(text) : null;
-    } catch {
-      data = null;
-    }
-    if (!response.ok) {
-      const body = (data ?? {}) as { error?: string; message?: string };
-      throw new ApiError(response.status, body.error ?? 'HTTPError', body.message ?? response.statusText);
-    }
-    return data as T;
+  private request<T>(path: string, init: RequestInit = {}): Promise<T> {
+    return requestJson<T>(this.settings, path, init);
   }
 }
