@@ -67,7 +67,8 @@ test: lint frontend ## Lint, type-check, frontend tests, then pytest (extra argu
 lab: $(STAMP) frontend ## Install, build, and open JupyterLab on notebooks/ (tutorial) with the lakehouse in .lakehouse/
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(JUPYTER) labextension develop . --overwrite
 	@mkdir -p $(RAT_HOME_LAB)
-	RAT_HOME="$(RAT_HOME_LAB)" PATH="$(CURDIR)/$(BIN):$$PATH" $(JUPYTER) lab notebooks/tutorial.ipynb $(LAB_ARGS)
+	RAT_HOME="$(RAT_HOME_LAB)" PATH="$(CURDIR)/$(BIN):$$PATH" $(JUPYTER) lab notebooks/tutorial.ipynb \
+		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 bench: $(STAMP) ## Run the benchmarks (bench/run.py; extra arguments: BENCH_ARGS=...)
 	$(PY) bench/run.py $(BENCH_ARGS)
