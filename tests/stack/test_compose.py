@@ -40,7 +40,8 @@ NOTEBOOK_SERVICES = ("jupyter", "dagster-webserver", "dagster-daemon")
 ONE_SHOT = {"minio-init"}
 # RAT_* variables that are not part of a deployment: RAT_CONFIG (a file instead of the variables), and
 # what a pipeline run sets for its own process (branch, provenance, notebook).
-NOT_DEPLOYMENT = {"RAT_CONFIG", "RAT_NOTEBOOK", "RAT_BRANCH", "RAT_CONTEXT"}
+# Set per run or per kernel by ratatouille itself (pipeline runs, magics), never by a deployment.
+NOT_DEPLOYMENT = {"RAT_CONFIG", "RAT_NOTEBOOK", "RAT_BRANCH", "RAT_CONTEXT", "RAT_CONTEXT_CELL"}
 SECRET_KEY_RE = re.compile(r"PASSWORD|SECRET|TOKEN|ACCESS_KEY|\.secret$|\.name$|\.password$", re.IGNORECASE)
 INTERPOLATION_RE = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)")
 
