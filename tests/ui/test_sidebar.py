@@ -258,3 +258,61 @@ def test_sidebar_end_to_end(lab: Lab) -> None:
             page.screenshot(path=str(ARTIFACTS / "sidebar-dark.png"))
         finally:
             browser.close()
+
+
+def test_pipelines_panel_and_schedule_command(lab: Lab) -> None:
+    """The Pipelines section lists the pipeline notebooks; the schedule command tags a notebook."""
+    from playwright.sync_api import expect, sync_playwright
+
+    home = lab.root.parent / "lakehouse"
+    pipelines = home / "pipelines"
+    pipelines.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ROOT / "notebooks" / "pipelines" / "ingest_sales.ipynb", pipelines / "ingest_sales.ipynb")
+    plain = {
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "source": "x = 1", "outputs": [], "execution_count": None}
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (lab.root / "nightly.ipynb").write_text(json.dumps(plain))
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            # A workspace of its own: the first test's layout (scratch.ipynb open) must not be restored.
+            page.goto(f"{lab.url}/lab/workspaces/pipelines/tree/nightly.ipynb?reset&token={lab.token}")
+            expect(page.locator(".jp-Notebook")).to_be_visible(timeout=60_000)
+            page.locator('.jp-SideBar [data-id="ratatouille-pipelines"]').click()
+            item = page.locator(".jp-RatPipelines-item", has_text="ingest_sales")
+            expect(item).to_be_visible(timeout=30_000)
+
+            # "Ratatouille: schedule this notebook" from the command palette, then the dialog.
+            page.locator(".jp-Notebook").click()
+            page.keyboard.press("Control+Shift+C")
+            page.keyboard.type("schedule this notebook")
+            page.keyboard.press("Enter")
+            dialog = page.locator(".jp-Dialog")
+            expect(dialog).to_be_visible(timeout=10_000)
+            dialog.get_by_label("Schedule (cron)").fill("0 6 * * *")
+            dialog.get_by_label("Time zone").fill("Europe/Paris")
+            page.screenshot(path=str(ARTIFACTS / "pipelines-dialog.png"))
+            dialog.locator(".jp-mod-accept").click()
+            expect(dialog).to_have_count(0, timeout=10_000)
+            deadline = time.monotonic() + 20
+            saved: dict[str, object] = {}
+            while time.monotonic() < deadline:
+                try:
+                    meta = json.loads((lab.root / "nightly.ipynb").read_text())["metadata"]
+                except json.JSONDecodeError:  # caught while the server writes the file
+                    meta = {}
+                saved = meta.get("ratatouille", {}).get("pipeline", {})
+                if saved:
+                    break
+                time.sleep(0.3)
+            assert saved.get("schedule") == "0 6 * * *" and saved.get("timezone") == "Europe/Paris", saved
+            page.screenshot(path=str(ARTIFACTS / "pipelines-panel.png"))
+        finally:
+            browser.close()
