@@ -24,7 +24,7 @@ from ratatouille import Rat
 from ratatouille.config import Settings
 from ratatouille.errors import AlreadyExists, ConfigError, EngineError, InvalidInput, NotFound
 from ratatouille.reading import resolve
-from ratatouille.serving import Target, parse_comment, publish_statements
+from ratatouille.serving_sql import Target, parse_comment, publish_statements
 from ratatouille.session import Lakehouse
 from ratatouille.sqltext import TableRef
 from tests.stack.conftest import ServerLakehouse, server_lakehouse
