@@ -56,6 +56,20 @@ class Location:
             return self
         return Location(self.fs, f"{self.path.rstrip('/')}/{rel}", f"{self.uri.rstrip('/')}/{rel}")
 
+    def child_within(self, relative: str) -> Location | None:
+        """Like :meth:`child`, with ``.`` and ``..`` resolved; None when the path climbs out of this one."""
+        parts: list[str] = []
+        for part in relative.split("/"):
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if not parts:
+                    return None
+                parts.pop()
+            else:
+                parts.append(part)
+        return self.child("/".join(parts))
+
     @property
     def is_s3(self) -> bool:
         """True for S3."""
@@ -146,14 +160,29 @@ def candidates(settings: Settings, text: str) -> list[Location]:
     landing = landing_root(settings)
     cwd = location_of(settings, os.getcwd())
     first, _, rest = rel.partition("/")
+    found: list[Location | None]
     if first == LANDING_ALIAS:
-        found = [landing.child(rest), cwd.child(rel)]
+        found = [_in_landing(landing, rest, raw), cwd.child(rel)]
     else:
-        found = [cwd.child(rel), landing.child(rel)]
+        # A relative path may climb out of the working directory (``../data.csv``), never out of the
+        # landing zone: there it is simply not looked up.
+        found = [cwd.child(rel), landing.child_within(rel)]
     unique: dict[str, Location] = {}
     for loc in found:
-        unique.setdefault(loc.uri, loc)
+        if loc is not None:
+            unique.setdefault(loc.uri, loc)
     return list(unique.values())
+
+
+def _in_landing(landing: Location, rest: str, raw: str) -> Location:
+    """``landing/<rest>`` inside the landing zone, or one clear error when ``rest`` climbs out of it."""
+    loc = landing.child_within(rest)
+    if loc is None:
+        raise InvalidInput(
+            f"{raw!r} leaves the landing zone ({landing.uri}): 'landing/...' and relative paths stay inside "
+            "it; give an absolute path or a URI for a file elsewhere"
+        )
+    return loc
 
 
 def _file_type(loc: Location) -> str:
@@ -278,4 +307,4 @@ def target_location(settings: Settings, text: str) -> Location:
         return found[0]
     rel = text.strip().removeprefix("./")
     first, _, rest = rel.partition("/")
-    return landing_root(settings).child(rest if first == LANDING_ALIAS else rel)
+    return _in_landing(landing_root(settings), rest if first == LANDING_ALIAS else rel, text.strip())

@@ -75,3 +75,20 @@ def test_no_buckets_without_s3(local_rat: Rat) -> None:
     assert local_rat.buckets() == []
     assert local_rat.ls() == []
     assert os.path.isabs(local_rat.session.settings.landing)
+
+
+@pytest.mark.parametrize(
+    "path", ["landing/../../escape.parquet", "../escape.parquet", "landing/a/../../../escape.parquet"]
+)
+def test_paths_that_leave_the_landing_zone_are_refused(tmp_path: Path, path: str) -> None:
+    rat = Rat(Lakehouse(Settings.for_home(tmp_path / "home")))
+    frame = pd.DataFrame({"a": [1]})
+    with pytest.raises(InvalidInput, match="leaves the landing zone"):
+        rat.write(frame, path)
+    with pytest.raises(InvalidInput, match="leaves the landing zone"):
+        rat.ls("landing/../..")
+    with pytest.raises(InvalidInput, match="leaves the landing zone"):
+        rat.ice_ingest("landing/../catalog.db", "bronze.x")
+    assert not list(tmp_path.rglob("escape.parquet"))
+    assert rat.ice_all() == {}
+    assert rat.write(frame, "landing/sub/../inside.parquet") == "landing/inside.parquet"
