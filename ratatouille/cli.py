@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
@@ -95,17 +95,25 @@ def run(argv: Sequence[str], rat: Rat) -> int:
     return 0
 
 
+def guarded(command: Callable[[], int], prog: str = "rat") -> int:
+    """Run a command-line command: a user error is one line on stderr and status 2, Ctrl-C is 130.
+
+    The one place the command line maps :class:`RatError` (every ``rat`` subcommand goes through it).
+    """
+    try:
+        return command()
+    except RatError as e:
+        print(f"{prog}: {type(e).__name__}: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``rat`` command."""
     from . import rat
 
-    try:
-        return run(sys.argv[1:] if argv is None else argv, rat)
-    except RatError as e:
-        print(f"rat: {type(e).__name__}: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    return guarded(lambda: run(sys.argv[1:] if argv is None else argv, rat))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from ratatouille.config import Settings
-from ratatouille.errors import RatError
 
 from . import records
 from .params import parse_assignments, resolve
@@ -144,13 +143,9 @@ def _run_with_dagster(
 
 def entry(argv: Sequence[str] | None = None) -> int:
     """Entry point when run as ``python -m ratatouille_jupyter.pipelines.cli``."""
-    try:
-        return main(sys.argv[1:] if argv is None else argv)
-    except RatError as e:
-        print(f"rat pipelines: {type(e).__name__}: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    from ratatouille.cli import guarded
+
+    return guarded(lambda: main(sys.argv[1:] if argv is None else argv), "rat pipelines")
 
 
 if __name__ == "__main__":
