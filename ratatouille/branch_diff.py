@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import InvalidInput
 from .reading import MAIN, resolve, source_sql
 from .sqltext import TableRef, quote_identifier
-from .writing import PROPERTY_PREFIX
+from .tables.commit import PROPERTY_PREFIX
 
 if TYPE_CHECKING:
     import pandas as pd

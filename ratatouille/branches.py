@@ -23,7 +23,7 @@ from .errors import Conflict, InvalidInput, NotFound
 from .reading import MAIN, head_snapshot_id
 from .sqltext import TableRef, validate_branch_name
 from .table_refs import ancestors, set_ref
-from .writing import PROPERTY_PREFIX
+from .tables.commit import PROPERTY_PREFIX
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table

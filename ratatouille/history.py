@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from .writing import PROPERTY_PREFIX
+from .tables.commit import PROPERTY_PREFIX
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table

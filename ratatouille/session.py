@@ -10,7 +10,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,7 @@ from .sqltext import (
     validate_identifier,
 )
 from .staging import TEMP_DATABASE, create_from_arrow, qualified
-from .writing import WriteResult, write_table
+from .tables.writing import WriteResult, delete_rows, write_table
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -214,13 +214,10 @@ class Lakehouse:
         merge_keys: list[str] | str | None = None,
         operation: str | None = None,
         context: Mapping[str, Any] | None = None,
+        partition_by: str | Sequence[str] | None = None,
     ) -> WriteResult:
-        """Write Arrow data to ``target`` on the active branch (see ``writing.write_table``)."""
-        ref = TableRef.parse(target)
-        if ref.is_pinned:
-            raise InvalidInput(f"cannot write to {target}: write to a table, not to a snapshot or ref")
-        if ref.namespace == TEMP_NAMESPACE:
-            raise InvalidInput("the 'temp' namespace holds session temp tables: use rat.temp(name, df)")
+        """Write Arrow data to ``target`` on the active branch (see ``tables.writing.write_table``)."""
+        ref = self._write_target(target)
         keys = [merge_keys] if isinstance(merge_keys, str) else merge_keys
         context = {**({"merge_keys": ",".join(keys)} if keys else {}), **(context or {})}
         return write_table(
@@ -233,7 +230,23 @@ class Lakehouse:
             branch=self.branch,
             context={**self.context, **(context or {})},
             operation=operation,
+            partition_by=partition_by,
         )
+
+    def delete(self, target: str, predicate: str) -> WriteResult:
+        """Delete the rows of ``target`` where ``predicate`` is true, on the active branch; one commit."""
+        ref = self._write_target(target)
+        return delete_rows(
+            self.catalog, self.engine, ref.identifier, predicate, branch=self.branch, context=self.context
+        )
+
+    def _write_target(self, target: str) -> TableRef:
+        ref = TableRef.parse(target)
+        if ref.is_pinned:
+            raise InvalidInput(f"cannot write to {target}: write to a table, not to a snapshot or ref")
+        if ref.namespace == TEMP_NAMESPACE:
+            raise InvalidInput("the 'temp' namespace holds session temp tables: use rat.temp(name, df)")
+        return ref
 
     def transform(
         self,
@@ -242,13 +255,16 @@ class Lakehouse:
         mode: str = "overwrite",
         merge_keys: list[str] | str | None = None,
         parameters: Mapping[str, Any] | None = None,
+        partition_by: str | Sequence[str] | None = None,
     ) -> WriteResult:
         """Run SQL and write its result to ``target``."""
-        from .writing import check_mode
+        from .tables.partitioning import normalize_partition_by
+        from .tables.writing import check_mode
 
         keys = [merge_keys] if isinstance(merge_keys, str) else merge_keys
         check_mode(mode, keys)  # fail before running anything
-        TableRef.parse(target)
+        normalize_partition_by(partition_by)
+        self._write_target(target)
         data = self.query_arrow(sql, parameters=parameters)
         # Recorded so that dev mode can replay the transform on a newer main (rebase).
         recorded = {
@@ -257,7 +273,7 @@ class Lakehouse:
             "params": json.dumps(dict(parameters), default=str) if parameters else "",
         }
         return self.write(data, target, mode=mode, merge_keys=keys, operation=f"transform:{mode}",
-                          context=recorded)  # fmt: skip
+                          context=recorded, partition_by=partition_by)  # fmt: skip
 
     # -- temp tables -----------------------------------------------------------------------------------
 

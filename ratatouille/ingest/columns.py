@@ -152,7 +152,7 @@ class Plan:
 
 
 def _describe(t: ColumnType) -> str:
-    from ..evolution import _describe as describe
+    from ..tables.evolution import _describe as describe
 
     text = describe(t.type)
     return f"{text} in format {t.format!r}" if t.format else text

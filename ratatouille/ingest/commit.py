@@ -21,9 +21,10 @@ import pyarrow as pa
 
 from ..catalog import ensure_namespace, split_identifier
 from ..errors import Conflict, InvalidInput
-from ..evolution import align
 from ..reading import MAIN, head_snapshot_id
-from ..writing import MAX_ATTEMPTS, WriteResult, conform, ensure_branch, snapshot_properties
+from ..tables.commit import MAX_ATTEMPTS, conform, ensure_branch, snapshot_properties
+from ..tables.evolution import align
+from ..tables.writing import WriteResult
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -140,7 +141,7 @@ class StreamWriter:
             with tx.update_schema() as update:
                 update.union_by_name(aligned.new_schema)
             self.columns_added += [c for c in aligned.added if c not in self.columns_added]
-        data = conform(aligned.data, tx)
+        data = conform(aligned.data, tx.table_metadata)
         metadata, io = tx.table_metadata, self._io(tx)
         self.flush()  # at most one batch is being written while the next one is read: bounded memory
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .arrowtypes import storable_type, to_storable
-from .errors import InvalidInput
+from ..arrowtypes import storable_type, to_storable
+from ..errors import InvalidInput
 
 if TYPE_CHECKING:
     from pyiceberg.schema import Schema

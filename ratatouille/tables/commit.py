@@ -1,0 +1,149 @@
+"""Committing a write: retries on concurrent commits, branches on first write, files swapped in one snapshot.
+
+Every write path (SDK writes, deletes, ingestion, maintenance) commits through here, so they share one
+notion of "another writer committed first": pyiceberg's ``CommitFailedException`` for a writer on the same
+branch, and the ``ValueError`` it raises when a writer on *another branch* of the same table committed a
+snapshot with the same sequence number (its requirements on the branch ref pass; the sequence check fails).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pyarrow as pa
+
+from .._version import __version__
+from ..errors import Conflict, RatError
+from ..reading import MAIN
+
+if TYPE_CHECKING:
+    from pyiceberg.manifest import DataFile
+    from pyiceberg.table import Table, Transaction
+    from pyiceberg.table.metadata import TableMetadata
+
+T = TypeVar("T")
+MAX_ATTEMPTS = 8
+PROPERTY_PREFIX = "ratatouille."
+_SEQUENCE_RACE = "Cannot add snapshot with sequence number"
+
+
+def is_retryable(error: BaseException) -> bool:
+    """True when ``error`` means another writer committed first (the write can be planned again)."""
+    from pyiceberg.exceptions import CommitFailedException, TableAlreadyExistsError
+
+    if isinstance(error, CommitFailedException | TableAlreadyExistsError):
+        return True
+    return isinstance(error, ValueError) and not isinstance(error, RatError) and _SEQUENCE_RACE in str(error)
+
+
+def retrying(attempt: Callable[[], T], target: str, attempts: int = MAX_ATTEMPTS) -> T:
+    """Run ``attempt`` until it commits, re-planning after each concurrent commit (jittered backoff).
+
+    Raises:
+        Conflict: Other writers kept committing first; nothing was written.
+    """
+    last: BaseException | None = None
+    for n in range(attempts):
+        try:
+            return attempt()
+        except Exception as e:
+            if not is_retryable(e):
+                raise
+            last = e
+            time.sleep(min(2.0, 0.05 * 2**n) * (0.5 + random.random()))
+    raise Conflict(
+        f"could not commit to {target}: other writers kept committing first ({attempts} attempts); "
+        "nothing was written, try again"
+    ) from last
+
+
+def snapshot_properties(operation: str, context: Mapping[str, Any] | None) -> dict[str, str]:
+    """The provenance stamped on a snapshot: version, operation, and the caller's context."""
+    props = {f"{PROPERTY_PREFIX}version": __version__, f"{PROPERTY_PREFIX}operation": operation}
+    for key, value in (context or {}).items():
+        if value is not None and value != "":
+            props[f"{PROPERTY_PREFIX}{key}"] = str(value)[:100_000]
+    return props
+
+
+def ensure_branch(tx: Transaction, table: Table | None, branch: str) -> None:
+    """Branch a table from main's head at its first write on a branch (staged in the write's transaction).
+
+    A table with no data on main gets an empty main snapshot first: Iceberg branches start from a
+    snapshot, and main stays empty (the branch's data reaches main only when it is published).
+    """
+    from pyiceberg.table.update.snapshot import ManageSnapshots
+
+    if branch == MAIN or branch in tx.table_metadata.refs:
+        return
+    main = tx.table_metadata.snapshot_by_name(MAIN)
+    if main is None:
+        empty = tx.table_metadata.schema().as_arrow().empty_table()
+        tx.append(empty, snapshot_properties={f"{PROPERTY_PREFIX}operation": "create"}, branch=MAIN)
+        main = tx.table_metadata.snapshot_by_name(MAIN)
+        assert main is not None
+    ManageSnapshots(transaction=tx).create_branch(main.snapshot_id, branch).commit()
+
+
+def conform(data: pa.Table, metadata: TableMetadata) -> pa.Table:
+    """Cast to the exact Arrow types of the (possibly evolved) table schema, in its column order."""
+    schema = metadata.schema().as_arrow()
+    try:
+        ordered = data.select([f.name for f in schema])
+        return ordered.cast(pa.schema([pa.field(f.name, f.type, nullable=True) for f in schema]))
+    except (KeyError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+        raise RatError(f"internal error aligning data with the table schema: {e}") from e
+
+
+def sort_for_write(data: pa.Table, columns: list[str]) -> pa.Table:
+    """Rows sorted by ``columns`` (NULLs last), so each file covers a narrow key range."""
+    usable = [c for c in columns if c in data.column_names]
+    if not usable or data.num_rows < 2:
+        return data
+    try:
+        return data.sort_by([(c, "ascending") for c in usable])
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+        return data  # a type Arrow cannot sort (nested): order is only an optimization
+
+
+def data_files(metadata: TableMetadata, table: Table, data: pa.Table, write_uuid: Any) -> list[DataFile]:
+    """Write ``data`` as Parquet data files of the table (split by partition and target file size)."""
+    from pyiceberg.io.pyarrow import _dataframe_to_data_files
+
+    if data.num_rows == 0:
+        return []
+    return list(
+        _dataframe_to_data_files(table_metadata=metadata, write_uuid=write_uuid, df=data, io=table.io)
+    )
+
+
+def stage_files(
+    tx: Transaction,
+    table: Table,
+    branch: str,
+    props: dict[str, str],
+    *,
+    add: pa.Table | None = None,
+    delete: Iterable[DataFile] = (),
+    metadata: TableMetadata | None = None,
+) -> int:
+    """Stage ONE snapshot on ``branch`` that removes ``delete`` and adds ``add``'s rows; return files added.
+
+    Without deletions the snapshot is a fast append; otherwise an overwrite (pyiceberg's own
+    ``Transaction.overwrite`` commits a delete snapshot and then an append, and time travel to the first
+    would show rows missing).
+    """
+    removed = list(delete)
+    meta = metadata if metadata is not None else tx.table_metadata
+    update = tx.update_snapshot(snapshot_properties=props, branch=branch)
+    producer = update.overwrite() if removed else update.fast_append()
+    with producer as snapshot:
+        for f in removed:
+            snapshot.delete_data_file(f)
+        written = data_files(meta, table, add, snapshot.commit_uuid) if add is not None else []
+        for f in written:
+            snapshot.append_data_file(f)
+    return len(written)
