@@ -123,11 +123,16 @@ class RatTable:
         return RatTable(self._session, self.expr.limit(n)).execute()
 
     def to_iceberg(
-        self, target: str, merge_keys: list[str] | str | None = None, mode: str | None = None
+        self,
+        target: str,
+        merge_keys: list[str] | str | None = None,
+        mode: str | None = None,
+        partition_by: list[str] | str | None = None,
     ) -> dict[str, Any]:
         """Write the expression's result to ``target`` (merge when ``merge_keys`` are given)."""
         from .sdk import default_mode
 
         return self._session.transform(
-            self.sql(), target, mode=default_mode(mode, merge_keys), merge_keys=merge_keys
-        ).to_dict()
+            self.sql(), target, mode=default_mode(mode, merge_keys), merge_keys=merge_keys,
+            partition_by=partition_by,
+        ).to_dict()  # fmt: skip

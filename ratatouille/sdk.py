@@ -98,9 +98,44 @@ class Rat(DevMixin, FilesMixin, ServingMixin):
 
     # -- writing ---------------------------------------------------------------------------------------
 
-    def ice_ingest_df(self, df: Any, table: str, mode: str = "append") -> int:
-        """Write a DataFrame to a table; return the rows written."""
-        return self.session.write(to_arrow(df), table, mode=mode, operation=f"ingest_df:{mode}").rows
+    def ice_ingest_df(
+        self, df: Any, table: str, mode: str = "append", partition_by: list[str] | str | None = None
+    ) -> int:
+        """Write a DataFrame to a table; return the rows written.
+
+        Args:
+            df: A pandas DataFrame (or Arrow table).
+            table: ``namespace.table``; created when missing.
+            mode: ``append``, ``overwrite`` or ``overwrite_partitions``.
+            partition_by: Partition terms when the call creates the table, e.g. ``["day(ts)"]``.
+        """
+        data = to_arrow(df)
+        return self.session.write(
+            data, table, mode=mode, operation=f"ingest_df:{mode}", partition_by=partition_by
+        ).rows
+
+    def ice_delete(self, table: str, where: str) -> dict[str, Any]:
+        """Delete the rows where ``where`` (ClickHouse SQL over the table's columns) is true; one commit.
+
+        Only the data files holding matching rows are rewritten. Returns ``{"deleted": n, "snapshot_id":
+        ..., "files_rewritten": n}``; no commit when nothing matches.
+        """
+        result = self.session.delete(table, where)
+        return {
+            "deleted": result.rows,
+            "snapshot_id": result.snapshot_id,
+            "files_rewritten": result.files_removed,
+        }
+
+    def ice_partition(self, table: str, partition_by: list[str] | str) -> list[str]:
+        """Change how NEW data of a table is partitioned (existing files keep theirs); one commit.
+
+        Returns:
+            The table's partitioning afterwards, as ``partition_by`` terms.
+        """
+        from .tables.partitioning import repartition
+
+        return repartition(self.session.catalog, TableRef.parse(table).identifier, partition_by)
 
     def ice_merge(self, df: Any, table: str, merge_keys: list[str] | str) -> dict[str, int]:
         """Upsert a DataFrame by keys; return the measured ``{"inserted": n, "updated": n}``."""
@@ -114,6 +149,7 @@ class Rat(DevMixin, FilesMixin, ServingMixin):
         merge_keys: list[str] | str | None = None,
         mode: str | None = None,
         params: dict[str, Any] | None = None,
+        partition_by: list[str] | str | None = None,
     ) -> dict[str, Any]:
         """Run SQL and write the result to ``target``.
 
@@ -121,15 +157,19 @@ class Rat(DevMixin, FilesMixin, ServingMixin):
             sql: ClickHouse SQL with ``{ns.t}`` references.
             target: ``namespace.table``.
             merge_keys: Key columns; given without ``mode``, the write is a merge.
-            mode: ``append``, ``overwrite`` (the default without keys) or ``merge``.
+            mode: ``append``, ``overwrite`` (the default without keys), ``overwrite_partitions`` (replace
+                only the partitions present in the result) or ``merge``.
             params: Query parameters.
+            partition_by: Partition terms when the call creates the table, such as
+                ``["day(event_ts)", "bucket(16, user_id)"]`` (a plain column is identity).
 
         Returns:
             ``rows`` (or ``inserted``/``updated``), ``mode``, ``target``, ``branch``, ``snapshot_id``.
         """
         result = self.session.transform(
-            sql, target, mode=default_mode(mode, merge_keys), merge_keys=merge_keys, parameters=params
-        )
+            sql, target, mode=default_mode(mode, merge_keys), merge_keys=merge_keys, parameters=params,
+            partition_by=partition_by,
+        )  # fmt: skip
         return result.to_dict()
 
     def t(self, ref: str) -> RatTable:
@@ -139,12 +179,19 @@ class Rat(DevMixin, FilesMixin, ServingMixin):
         return RatTable(self.session, ibis_table(self.session, ref))
 
     def to_iceberg(
-        self, expr: Any, target: str, merge_keys: list[str] | str | None = None, mode: str | None = None
+        self,
+        expr: Any,
+        target: str,
+        merge_keys: list[str] | str | None = None,
+        mode: str | None = None,
+        partition_by: list[str] | str | None = None,
     ) -> dict[str, Any]:
-        """Write an Ibis expression's result to ``target``."""
+        """Write an Ibis expression's result to ``target`` (arguments as in :meth:`transform`)."""
         from .ibis_bridge import to_sql
 
-        return self.transform(to_sql(expr), target, merge_keys=merge_keys, mode=mode)
+        return self.transform(
+            to_sql(expr), target, merge_keys=merge_keys, mode=mode, partition_by=partition_by
+        )
 
     # -- catalog ---------------------------------------------------------------------------------------
 

@@ -22,16 +22,18 @@ import pyarrow as pa
 from ..catalog import ensure_namespace, split_identifier
 from ..errors import Conflict, InvalidInput
 from ..reading import MAIN, head_snapshot_id
-from ..tables.commit import MAX_ATTEMPTS, conform, ensure_branch, snapshot_properties
+from ..tables.commit import MAX_ATTEMPTS, conform, ensure_branch, is_retryable, snapshot_properties
 from ..tables.evolution import align
-from ..tables.writing import WriteResult
+from ..tables.partitioning import build_spec, check_spec
+from ..tables.rowlevel import plan_data_files
+from ..tables.writing import CREATE_PROPERTIES, WriteResult
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
     from pyiceberg.manifest import DataFile
     from pyiceberg.table import Table, Transaction
 
-STREAM_MODES = ("append", "overwrite")
+STREAM_MODES = ("append", "overwrite", "overwrite_partitions")
 
 
 class StreamWriter:
@@ -41,9 +43,11 @@ class StreamWriter:
         catalog: The catalog.
         target: ``namespace.table``; created (with its namespace) at the first batch if missing.
         branch: The branch to commit to.
-        mode: ``append`` or ``overwrite`` (the commit replaces the branch's content).
+        mode: ``append``, ``overwrite`` (the commit replaces the branch's content) or
+            ``overwrite_partitions`` (it replaces the partitions the files fall into).
         operation: The operation recorded on the snapshot.
         context: Provenance stamped on the snapshot.
+        partition_by: Partition terms for a table created here; must match an existing table's.
     """
 
     def __init__(
@@ -55,6 +59,7 @@ class StreamWriter:
         mode: str = "append",
         operation: str = "ingest",
         context: Mapping[str, Any] | None = None,
+        partition_by: list[str] | None = None,
     ) -> None:
         if mode not in STREAM_MODES:
             raise InvalidInput(f"unknown mode {mode!r} for ingestion: use one of {', '.join(STREAM_MODES)}")
@@ -75,7 +80,19 @@ class StreamWriter:
         self._counter = itertools.count()
         self._pool: ThreadPoolExecutor | None = None
         self._pending: Future[list[DataFile]] | None = None
+        self.partition_by = partition_by
         self._table: Table | None = self._load()
+        if self._table is not None:
+            check_spec(partition_by, self._table.schema(), self._table.spec(), target)
+            if mode == "overwrite_partitions" and self._table.spec().is_unpartitioned():
+                raise InvalidInput(
+                    f"mode 'overwrite_partitions' needs a partitioned table; {target} is not partitioned"
+                )
+        elif mode == "overwrite_partitions" and not partition_by:
+            raise InvalidInput(
+                f"mode 'overwrite_partitions' needs a partitioned table; {target} does not exist yet: "
+                "give partition_by to create it partitioned"
+            )
 
     def _load(self) -> Table | None:
         from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
@@ -103,7 +120,9 @@ class StreamWriter:
     # -- writing ----------------------------------------------------------------------------------------
 
     def _begin(self, first: pa.Table) -> Transaction:
-        from pyiceberg.schema import Schema
+        from pyiceberg.catalog import Catalog as BaseCatalog
+        from pyiceberg.partitioning import UNPARTITIONED_PARTITION_SPEC
+        from pyiceberg.schema import Schema, assign_fresh_schema_ids
 
         if self._table is not None:
             tx = self._table.transaction()
@@ -111,13 +130,21 @@ class StreamWriter:
             return tx
         ensure_namespace(self.catalog, self._namespace)
         prepared = align(first.slice(0, 0), Schema(), self.target).data
-        schema = pa.schema([pa.field(f.name, f.type, nullable=True) for f in prepared.schema])
+        arrow = pa.schema([pa.field(f.name, f.type, nullable=True) for f in prepared.schema])
+        schema = assign_fresh_schema_ids(BaseCatalog._convert_schema_if_needed(arrow))
+        spec = UNPARTITIONED_PARTITION_SPEC
+        if self.partition_by:
+            spec = build_spec(self.partition_by, schema, self.target)
         self.created = True
-        self.columns_added = list(schema.names)
+        self.columns_added = list(arrow.names)
         if self.branch == MAIN:
-            return self.catalog.create_table_transaction(self.target, schema=schema)
-        # As in writing.py: a table first written on a branch exists on main with no snapshot.
-        self._table = self.catalog.create_table(self.target, schema=schema)
+            return self.catalog.create_table_transaction(
+                self.target, schema=schema, partition_spec=spec, properties=CREATE_PROPERTIES
+            )
+        # As in tables/writing.py: a table first written on a branch exists on main with no snapshot.
+        self._table = self.catalog.create_table(
+            self.target, schema=schema, partition_spec=spec, properties=CREATE_PROPERTIES
+        )
         return self._table.transaction()
 
     def _io(self, tx: Transaction) -> Any:
@@ -205,8 +232,6 @@ class StreamWriter:
             Conflict: Other writers changed the schema underneath, or kept committing first; nothing
                 is committed and the files are deleted.
         """
-        from pyiceberg.exceptions import CommitFailedException, TableAlreadyExistsError
-
         if self._tx is None:
             raise InvalidInput(f"nothing to write to {self.target}: no rows")
         try:
@@ -235,7 +260,9 @@ class StreamWriter:
                     columns_added=list(self.columns_added),
                     created=self.created,
                 )
-            except (CommitFailedException, TableAlreadyExistsError) as e:
+            except Exception as e:
+                if not is_retryable(e):
+                    raise
                 last = e
                 time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
                 tx = self._rebase(tx)
@@ -254,7 +281,10 @@ class StreamWriter:
         head = tx.table_metadata.snapshot_by_name(self.branch)
         old = []
         if head is not None and self._table is not None:
-            old = [task.file for task in self._table.scan(snapshot_id=head.snapshot_id).plan_files()]
+            old = plan_data_files(self._table, head.snapshot_id)
+        if self.mode == "overwrite_partitions":
+            touched = {f.partition for f in self._files if f.spec_id == tx.table_metadata.spec().spec_id}
+            old = [f for f in old if f.spec_id == tx.table_metadata.spec().spec_id and f.partition in touched]
         with update.overwrite() as overwrite:
             for f in old:
                 overwrite.delete_data_file(f)

@@ -132,6 +132,8 @@ class IngestOptions:
         parser: A registered parser's name, or a callable ``func(BytesIO, filename) -> DataFrame``.
         memory_mb: The memory the data in flight may use; large files stream in batches within it.
         progress: Show a progress bar (None: only in interactive sessions).
+        partition_by: Partition terms for a table the ingestion creates (``["day(ts)"]``); for an
+            existing table they must match its partitioning.
     """
 
     format: str | None = None
@@ -147,6 +149,7 @@ class IngestOptions:
     parser: str | ParserFunc | None = None
     memory_mb: int = DEFAULT_MEMORY_MB
     progress: bool | None = None
+    partition_by: tuple[str, ...] | None = None
 
     @property
     def declared(self) -> dict[str, ColumnType]:
@@ -196,4 +199,8 @@ class IngestOptions:
                 re.compile(values["extract_from_filename"])
             except re.error as e:
                 raise InvalidInput(f"extract_from_filename is not a valid regex: {e}") from e
+        if "partition_by" in values:
+            from ..tables.partitioning import normalize_partition_by
+
+            values["partition_by"] = tuple(normalize_partition_by(values["partition_by"]) or ())
         return cls(**values)

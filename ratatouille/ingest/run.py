@@ -184,9 +184,9 @@ def ingest(
         raise InvalidInput(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     target = ref.identifier
     context = {**session.context}
-    writer = StreamWriter(
-        session.catalog, target, branch=session.branch, mode=mode, operation=f"ingest:{mode}", context=context
-    )
+    partition_by = list(options.partition_by) if options.partition_by else None
+    writer = StreamWriter(session.catalog, target, branch=session.branch, mode=mode,
+                          operation=f"ingest:{mode}", context=context, partition_by=partition_by)  # fmt: skip
     outcome = Outcome(pd.DataFrame(), files=len(sources))
     registry = Registry(session.settings, session.catalog) if track else None
     todo = list(sources)

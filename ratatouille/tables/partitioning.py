@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InvalidInput
 
 if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
     from pyiceberg.partitioning import PartitionSpec
     from pyiceberg.schema import Schema
     from pyiceberg.table import Transaction
@@ -219,3 +220,25 @@ def evolve_spec(tx: Transaction, partition_by: list[str], table: str) -> None:
             column = schema.find_column_name(field.source_id)
             assert column is not None
             update.add_field(column, field.transform, field.name)
+
+
+def repartition(catalog: Catalog, target: str, partition_by: str | Sequence[str]) -> list[str]:
+    """Give a table a new partition spec for new data in one commit; return its terms.
+
+    Raises:
+        InvalidInput: Bad terms; the table is unchanged.
+        NotFound: No such table.
+    """
+    from ..catalog import load_table
+    from .commit import retrying
+
+    terms = normalize_partition_by(partition_by) or []
+
+    def attempt() -> list[str]:
+        table = load_table(catalog, target)
+        tx = table.transaction()
+        evolve_spec(tx, terms, target)
+        tx.commit_transaction()
+        return describe_spec(table.spec(), table.schema())
+
+    return retrying(attempt, target)

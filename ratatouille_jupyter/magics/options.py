@@ -18,11 +18,12 @@ from IPython.core.error import UsageError
 from ratatouille.errors import InvalidInput
 from ratatouille.sqltext import TableRef, validate_branch_name
 
-WRITE_MODES = ("append", "overwrite", "merge")
+WRITE_MODES = ("append", "overwrite", "overwrite_partitions", "merge")
+INGEST_MODES = ("append", "overwrite", "overwrite_partitions")
 RESULT_TYPES = ("pandas", "arrow")
-SQL_OPTIONS = ("target", "mode", "merge_keys", "branch", "limit", "name", "result")
+SQL_OPTIONS = ("target", "mode", "merge_keys", "partition_by", "branch", "limit", "name", "result")
 SQL_FLAGS = ("preview",)
-INGEST_OPTIONS = ("sheet", "mode", "extract_from_filename", "parser", "name")
+INGEST_OPTIONS = ("sheet", "mode", "extract_from_filename", "parser", "partition_by", "name")
 
 # One leading option of a line: --flag, key=value, key="quoted value" or key='quoted value'.
 _LEADING_OPTION = re.compile(
@@ -36,8 +37,10 @@ class SQLOptions:
 
     Attributes:
         target: ``namespace.table`` to write the result to (None: show the result).
-        mode: ``append``, ``overwrite`` or ``merge`` (None: merge with keys, else overwrite).
+        mode: ``append``, ``overwrite``, ``overwrite_partitions`` or ``merge`` (None: merge with keys,
+            else overwrite).
         merge_keys: Key columns of a merge.
+        partition_by: Partition terms for a table the write creates (``day(ts),bucket(16,id)``).
         branch: Branch to run on for this cell only.
         limit: Rows to display (None: the session's ``display_limit``).
         name: Variable the result is assigned to.
@@ -48,6 +51,7 @@ class SQLOptions:
     target: str | None = None
     mode: str | None = None
     merge_keys: list[str] | None = None
+    partition_by: list[str] | None = None
     branch: str | None = None
     limit: int | None = None
     name: str | None = None
@@ -104,6 +108,8 @@ def parse_sql_options(tokens: list[str]) -> SQLOptions:
             opts.target = _table(value, "target")
         elif key == "mode":
             opts.mode = _choice(value, WRITE_MODES, "mode")
+        elif key == "partition_by":
+            opts.partition_by = _partition_by(value)
         elif key == "merge_keys":
             keys = [k.strip() for k in value.split(",") if k.strip()]
             if not keys:
@@ -117,8 +123,8 @@ def parse_sql_options(tokens: list[str]) -> SQLOptions:
             opts.name = variable_name(value)
         elif key == "result":
             opts.result = _choice(value, RESULT_TYPES, "result")
-    if opts.target is None and (opts.mode or opts.merge_keys):
-        raise UsageError("mode= and merge_keys= describe a write: add target=namespace.table")
+    if opts.target is None and (opts.mode or opts.merge_keys or opts.partition_by):
+        raise UsageError("mode=, merge_keys= and partition_by= describe a write: add target=namespace.table")
     if opts.mode == "merge" and not opts.merge_keys:
         raise UsageError("mode=merge needs merge_keys=, for example merge_keys=id")
     if opts.merge_keys and opts.mode not in (None, "merge"):
@@ -134,7 +140,8 @@ def parse_ingest_options(tokens: list[str]) -> IngestOptions:
     # The first two words are the source and the table (a source may hold "=": s3://b/day=1/f.csv).
     if len(tokens) < 2 or tokens[1].split("=", 1)[0] in INGEST_OPTIONS:
         raise UsageError(
-            "usage: %rat_ingest SOURCE namespace.table [sheet=...] [mode=append|overwrite] "
+            "usage: %rat_ingest SOURCE namespace.table [sheet=...] "
+            "[mode=append|overwrite|overwrite_partitions] [partition_by=TERMS] "
             "[extract_from_filename=REGEX] [parser=NAME] [name=VAR] [other reader options]"
         )
     source, table = tokens[:2]
@@ -143,7 +150,9 @@ def parse_ingest_options(tokens: list[str]) -> IngestOptions:
         if key == "name":
             opts.name = variable_name(value)
         elif key == "mode":
-            opts.call["mode"] = _choice(value, ("append", "overwrite"), "mode")
+            opts.call["mode"] = _choice(value, INGEST_MODES, "mode")
+        elif key == "partition_by":
+            opts.call["partition_by"] = _partition_by(value)
         elif key == "sheet":
             opts.call["sheet"] = int(value) if value.isdigit() else value
         else:
@@ -209,6 +218,15 @@ def _table(value: str, what: str) -> str:
         return str(TableRef.parse(value))
     except InvalidInput as e:
         raise UsageError(f"{what}: {e}") from e
+
+
+def _partition_by(value: str) -> list[str]:
+    from ratatouille.tables.partitioning import normalize_partition_by
+
+    try:
+        return normalize_partition_by(value) or []
+    except InvalidInput as e:
+        raise UsageError(str(e)) from e
 
 
 def _branch(value: str) -> str:

@@ -189,7 +189,7 @@ class PipelineMagics(Magics):
         except RatError as e:
             raise UsageError(f"%rat_pipeline: {e}") from None
         if spec is None:
-            return f"{path.name} (as saved) is not a pipeline: %rat_pipeline schedule=\"0 6 * * *\" marks it"
+            return f'{path.name} (as saved) is not a pipeline: %rat_pipeline schedule="0 6 * * *" marks it'
         return _SpecView(spec.as_dict(), self._where())
 
 

@@ -124,7 +124,12 @@ def write(magics: RatMagics, bound: BoundSQL, opts: SQLOptions) -> WriteSummary:
         result, _, late = run_tracked(
             session.engine,
             lambda: session.transform(
-                bound.sql, target, mode=mode, merge_keys=keys, parameters=bound.parameters or None
+                bound.sql,
+                target,
+                mode=mode,
+                merge_keys=keys,
+                parameters=bound.parameters or None,
+                partition_by=opts.partition_by,
             ),
             show_progress=magics.progress,
             delay_s=magics.progress_delay,
