@@ -22,7 +22,14 @@ import pyarrow as pa
 from ..catalog import ensure_namespace, split_identifier
 from ..errors import Conflict, InvalidInput
 from ..reading import MAIN, head_snapshot_id
-from ..tables.commit import MAX_ATTEMPTS, conform, ensure_branch, is_retryable, snapshot_properties
+from ..tables.commit import (
+    MAX_ATTEMPTS,
+    conform,
+    ensure_branch,
+    is_retryable,
+    snapshot_properties,
+    transaction,
+)
 from ..tables.evolution import align
 from ..tables.partitioning import build_spec, check_spec
 from ..tables.rowlevel import plan_data_files
@@ -125,7 +132,7 @@ class StreamWriter:
         from pyiceberg.schema import Schema, assign_fresh_schema_ids
 
         if self._table is not None:
-            tx = self._table.transaction()
+            tx = transaction(self._table)
             ensure_branch(tx, self._table, self.branch)
             return tx
         ensure_namespace(self.catalog, self._namespace)
@@ -145,7 +152,7 @@ class StreamWriter:
         self._table = self.catalog.create_table(
             self.target, schema=schema, partition_spec=spec, properties=CREATE_PROPERTIES
         )
-        return self._table.transaction()
+        return transaction(self._table)
 
     def _io(self, tx: Transaction) -> Any:
         return tx._table.io
@@ -297,7 +304,7 @@ class StreamWriter:
         table = self.catalog.load_table(self.target)
         self._table = table
         self.created = False  # a failed create means another writer created the table first
-        tx = table.transaction()
+        tx = transaction(table)
         missing = [f for f in ours.as_arrow() if f.name not in table.schema().as_arrow().names]
         if missing:
             with tx.update_schema() as update:

@@ -60,6 +60,40 @@ def retrying(attempt: Callable[[], T], target: str, attempts: int = MAX_ATTEMPTS
     ) from last
 
 
+_TRANSACTION_CLASS: type[Transaction] | None = None
+
+
+def transaction(table: Table) -> Transaction:
+    """A pyiceberg transaction whose ``table_metadata`` is computed once per staged state.
+
+    pyiceberg re-applies every staged update, with a deep copy of the whole metadata (every snapshot),
+    each time ``Transaction.table_metadata`` is read, and one write reads it about twenty times: the cost
+    of a write grew with the table's history. The metadata is a frozen model, so the result for a given
+    list of staged updates can be shared; with none staged it is the table's own metadata.
+    """
+    global _TRANSACTION_CLASS
+    if _TRANSACTION_CLASS is None:
+        from pyiceberg.table import Transaction
+        from pyiceberg.table.update import update_table_metadata
+
+        class CachedTransaction(Transaction):
+            _cached: tuple[int, TableMetadata] | None = None
+
+            @property
+            def table_metadata(self) -> TableMetadata:
+                if not self._updates:
+                    return self._table.metadata
+                if self._cached is None or self._cached[0] != len(self._updates):
+                    self._cached = (
+                        len(self._updates),
+                        update_table_metadata(self._table.metadata, self._updates),
+                    )
+                return self._cached[1]
+
+        _TRANSACTION_CLASS = CachedTransaction
+    return _TRANSACTION_CLASS(table)
+
+
 def snapshot_properties(operation: str, context: Mapping[str, Any] | None) -> dict[str, str]:
     """The provenance stamped on a snapshot: version, operation, and the caller's context."""
     props = {f"{PROPERTY_PREFIX}version": __version__, f"{PROPERTY_PREFIX}operation": operation}

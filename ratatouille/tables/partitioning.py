@@ -230,13 +230,13 @@ def repartition(catalog: Catalog, target: str, partition_by: str | Sequence[str]
         NotFound: No such table.
     """
     from ..catalog import load_table
-    from .commit import retrying
+    from .commit import retrying, transaction
 
     terms = normalize_partition_by(partition_by) or []
 
     def attempt() -> list[str]:
         table = load_table(catalog, target)
-        tx = table.transaction()
+        tx = transaction(table)
         evolve_spec(tx, terms, target)
         tx.commit_transaction()
         return describe_spec(table.spec(), table.schema())

@@ -32,6 +32,7 @@ from .commit import (
     snapshot_properties,
     sort_for_write,
     stage_files,
+    transaction,
 )
 from .deleting import check_predicate, delete_change
 from .evolution import align
@@ -202,7 +203,7 @@ def delete_rows(
 
     def attempt() -> WriteResult:
         table = catalog.load_table(target)
-        tx = table.transaction()
+        tx = transaction(table)
         ensure_branch(tx, table, branch)
         meta = tx.table_metadata
         head = _read_head(meta, branch)
@@ -238,7 +239,7 @@ def _attempt(catalog: Catalog, engine: Engine, data: pa.Table, plan: WritePlan) 
             "(use mode 'overwrite' to replace it all)"
         )
     aligned = align(data, table.schema(), plan.target, fill_missing=plan.mode != "merge")
-    tx = table.transaction()
+    tx = transaction(table)
     if aligned.new_schema is not None:
         with tx.update_schema() as update:
             update.union_by_name(aligned.new_schema)
