@@ -10,6 +10,12 @@ ancestors: a file ingested on main before ``dev`` was made counts on ``dev``; on
 counts on main once ``dev`` is merged. The commit itself carries the claim ids in its snapshot summary
 (``ratatouille.ingest.claims``), so a process that died between the commit and the registry update is
 recognized later and its claim turned into a success.
+
+Snapshot expiry cuts ancestry: an expired ingestion snapshot is in no branch's history any more. Before
+it expires, :meth:`Registry.keep_lineage` records which retained snapshots descend from it (table
+``rat_expired_lineage``), and turns claims its commit carried into successes; a recorded snapshot then
+counts as in a branch when one of its retained descendants is. Lineage pointing at snapshots that
+expire in turn is carried forward to their own descendants.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import os
 import socket
 import threading
 from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -33,6 +40,7 @@ if TYPE_CHECKING:
     from ..config import Settings
 
 TABLE_NAME = "rat_ingested_files"
+LINEAGE_TABLE_NAME = "rat_expired_lineage"
 CLAIMS_PROPERTY = "ratatouille.ingest.claims"
 STALE_AFTER = dt.timedelta(hours=12)
 _COLUMNS = [
@@ -131,6 +139,15 @@ class Registry:
                 postgresql_where=sa.text("status IN ('running', 'ok')"),
             ),
         )
+        # expired snapshot -> a retained snapshot that descends from it (see the module docstring)
+        self.lineage = sa.Table(
+            LINEAGE_TABLE_NAME,
+            meta,
+            sa.Column("catalog_name", sa.String(255), primary_key=True),
+            sa.Column("table_uuid", sa.String(64), primary_key=True),
+            sa.Column("snapshot_id", sa.BigInteger, primary_key=True, autoincrement=False),
+            sa.Column("anchor_id", sa.BigInteger, primary_key=True, autoincrement=False),
+        )
         meta.create_all(self.engine, checkfirst=True)
 
     # -- lookups ----------------------------------------------------------------------------------------
@@ -143,9 +160,9 @@ class Registry:
             return {}
         import sqlalchemy as sa
 
-        visible = _ancestry(table, branch)
         found: dict[str, dict[str, Any]] = {}
         with self.engine.connect() as conn:
+            visible = self._visible(conn, table, branch)
             for start in range(0, len(hashes), 500):
                 part = hashes[start : start + 500]
                 rows = conn.execute(
@@ -231,7 +248,7 @@ class Registry:
                 return
             if row["status"] == "ok":
                 # A success that the branch no longer contains (the branch was rolled back): superseded.
-                if table is not None and row["snapshot_id"] not in _ancestry(table, branch):
+                if table is not None and row["snapshot_id"] not in self._visible(conn, table, branch):
                     conn.execute(sa.update(t).where(t.c.id == row["id"]).values(status="reverted"))
                 return
             committed = _committed_claim(table, int(row["id"]))
@@ -288,6 +305,79 @@ class Registry:
             return
         with self.engine.begin() as conn:
             conn.execute(sa.delete(self.t).where(self.t.c.id.in_(claim_ids), self.t.c.status == "running"))
+
+    # -- snapshot expiry --------------------------------------------------------------------------------
+
+    def _visible(self, conn: Any, table: Table, branch: str) -> set[int]:
+        """Snapshot ids whose data ``branch`` holds: its ancestry, and expired snapshots anchored in it."""
+        import sqlalchemy as sa
+
+        visible = _ancestry(table, branch)
+        rows = conn.execute(
+            sa.select(self.lineage.c.snapshot_id, self.lineage.c.anchor_id).where(
+                self.lineage.c.catalog_name == self.catalog_name,
+                self.lineage.c.table_uuid == str(table.metadata.table_uuid),
+            )
+        )
+        return visible | {int(sid) for sid, anchor in rows if anchor in visible}
+
+    def keep_lineage(self, table: Table, anchors: Mapping[int, set[int]]) -> None:
+        """Before snapshots expire: record which retained snapshots descend from each (``anchors``).
+
+        Recorded for the expired snapshots that ingested files (and carried forward for earlier records
+        anchored at a snapshot that expires now); claims an expiring commit carried become successes.
+        Every record is a fact about immutable parent links, so recording before the commit is safe.
+        """
+        import sqlalchemy as sa
+
+        uuid = str(table.metadata.table_uuid)
+        lin = self.lineage
+        wanted: dict[int, set[int]] = {}
+        base = (lin.c.catalog_name == self.catalog_name, lin.c.table_uuid == uuid)
+        with self.engine.begin() as conn:
+            for sid in anchors:
+                snap = table.metadata.snapshot_by_id(sid)
+                props = snap.summary.additional_properties if snap is not None and snap.summary else {}
+                claims = [int(c) for c in props.get(CLAIMS_PROPERTY, "").split(",") if c.isdigit()]
+                if claims:
+                    wanted[sid] = set(anchors[sid])
+                    conn.execute(
+                        sa.update(self.t)
+                        .where(self.t.c.id.in_(claims), self.t.c.status == "running")
+                        .values(status="ok", snapshot_id=sid, finished_at=_now())
+                    )
+            ids = list(anchors)
+            for start in range(0, len(ids), 500):
+                part = ids[start : start + 500]
+                for sid, anchor in conn.execute(sa.select(lin.c.snapshot_id, lin.c.anchor_id).where(
+                        *base, lin.c.anchor_id.in_(part))):  # fmt: skip
+                    wanted.setdefault(int(sid), set()).update(anchors[int(anchor)])
+                for (sid,) in conn.execute(sa.select(self.t.c.snapshot_id).where(
+                        self.t.c.catalog_name == self.catalog_name, self.t.c.table_uuid == uuid,
+                        self.t.c.snapshot_id.in_(part))):  # fmt: skip
+                    wanted.setdefault(int(sid), set()).update(anchors[int(sid)])
+            for sid, targets in wanted.items():
+                for anchor in targets:
+                    exists = conn.execute(sa.select(lin.c.anchor_id).where(
+                        *base, lin.c.snapshot_id == sid, lin.c.anchor_id == anchor)).first()  # fmt: skip
+                    if exists is None:
+                        conn.execute(sa.insert(lin).values(
+                            catalog_name=self.catalog_name, table_uuid=uuid, snapshot_id=sid, anchor_id=anchor))  # fmt: skip
+
+    def forget_expired(self, table: Table, expired: set[int]) -> None:
+        """After snapshots expired: drop records anchored at them (their descendants carry them now)."""
+        import sqlalchemy as sa
+
+        ids = sorted(expired)
+        with self.engine.begin() as conn:
+            for start in range(0, len(ids), 500):
+                conn.execute(
+                    sa.delete(self.lineage).where(
+                        self.lineage.c.catalog_name == self.catalog_name,
+                        self.lineage.c.table_uuid == str(table.metadata.table_uuid),
+                        self.lineage.c.anchor_id.in_(ids[start : start + 500]),
+                    )
+                )
 
     # -- history and reset ------------------------------------------------------------------------------
 
