@@ -24,8 +24,8 @@ import datetime as dt
 import os
 import socket
 import threading
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -349,20 +349,23 @@ class Registry:
             ids = list(anchors)
             for start in range(0, len(ids), 500):
                 part = ids[start : start + 500]
-                for sid, anchor in conn.execute(sa.select(lin.c.snapshot_id, lin.c.anchor_id).where(
-                        *base, lin.c.anchor_id.in_(part))):  # fmt: skip
+                carried = sa.select(lin.c.snapshot_id, lin.c.anchor_id)
+                carried = carried.where(*base, lin.c.anchor_id.in_(part))
+                for sid, anchor in conn.execute(carried):
                     wanted.setdefault(int(sid), set()).update(anchors[int(anchor)])
-                for (sid,) in conn.execute(sa.select(self.t.c.snapshot_id).where(
-                        self.t.c.catalog_name == self.catalog_name, self.t.c.table_uuid == uuid,
-                        self.t.c.snapshot_id.in_(part))):  # fmt: skip
+                recorded = sa.select(self.t.c.snapshot_id).where(
+                    self.t.c.catalog_name == self.catalog_name,
+                    self.t.c.table_uuid == uuid,
+                    self.t.c.snapshot_id.in_(part),
+                )
+                for (sid,) in conn.execute(recorded):
                     wanted.setdefault(int(sid), set()).update(anchors[int(sid)])
             for sid, targets in wanted.items():
                 for anchor in targets:
-                    exists = conn.execute(sa.select(lin.c.anchor_id).where(
-                        *base, lin.c.snapshot_id == sid, lin.c.anchor_id == anchor)).first()  # fmt: skip
-                    if exists is None:
-                        conn.execute(sa.insert(lin).values(
-                            catalog_name=self.catalog_name, table_uuid=uuid, snapshot_id=sid, anchor_id=anchor))  # fmt: skip
+                    same = (lin.c.snapshot_id == sid, lin.c.anchor_id == anchor)
+                    if conn.execute(sa.select(lin.c.anchor_id).where(*base, *same)).first() is None:
+                        row = {"catalog_name": self.catalog_name, "table_uuid": uuid}
+                        conn.execute(sa.insert(lin).values(snapshot_id=sid, anchor_id=anchor, **row))
 
     def forget_expired(self, table: Table, expired: set[int]) -> None:
         """After snapshots expired: drop records anchored at them (their descendants carry them now)."""

@@ -59,7 +59,9 @@ def _check_sort(table: Table, sort_by: list[str] | str | None) -> list[str]:
     names = [f.name for f in table.schema().fields]
     unknown = [c for c in columns if c not in names]
     if unknown:
-        raise InvalidInput(f"cannot sort by {', '.join(map(repr, unknown))}: the columns are {', '.join(names)}")
+        raise InvalidInput(
+            f"cannot sort by {', '.join(map(repr, unknown))}: the columns are {', '.join(names)}"
+        )
     return columns
 
 

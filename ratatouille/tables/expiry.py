@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 
 class Lineage(Protocol):
-    """Keeps what expiry would cut: the ingestion registry (:class:`~ratatouille.ingest.registry.Registry`)."""
+    """Keeps what expiry cuts: the ingestion registry (:class:`~ratatouille.ingest.registry.Registry`)."""
 
     def keep_lineage(self, table: Table, anchors: Mapping[int, set[int]]) -> None:
         """Before expiry: each expired snapshot id -> the retained snapshots that descend from it."""
@@ -71,7 +71,11 @@ def plan_expiry(table: Table, cutoff: dt.datetime, retain_last: int) -> set[int]
         if fork is not None:
             keep.add(fork)
     limit = int(cutoff.timestamp() * 1000)
-    return {s.snapshot_id for s in table.metadata.snapshots if s.timestamp_ms < limit and s.snapshot_id not in keep}
+    return {
+        s.snapshot_id
+        for s in table.metadata.snapshots
+        if s.timestamp_ms < limit and s.snapshot_id not in keep
+    }
 
 
 def anchors_of(table: Table, expired: set[int]) -> dict[int, set[int]]:
@@ -138,9 +142,11 @@ def expire(
         tx = current.transaction()
         # Guarded by every ref: a ref moved meanwhile (a rollback, a new tag) could point at a snapshot
         # planned for removal, which would take the ref with it. Plan again instead.
-        guards = tuple(AssertRefSnapshotId(ref=name, snapshot_id=ref.snapshot_id)
-                       for name, ref in current.metadata.refs.items())  # fmt: skip
-        tx._apply((RemoveSnapshotsUpdate(snapshot_ids=sorted(ids)),), guards)
+        guards = tuple(
+            AssertRefSnapshotId(ref=name, snapshot_id=ref.snapshot_id)  # type: ignore[call-arg]
+            for name, ref in current.metadata.refs.items()
+        )
+        tx._stage((RemoveSnapshotsUpdate(snapshot_ids=sorted(ids)),), guards)  # type: ignore[call-arg]
         tx.commit_transaction()
         return planned, ids
 
@@ -173,7 +179,9 @@ def referenced_files(table: Table) -> tuple[set[str], set[str], set[str]]:
             if manifest.manifest_path in manifests:
                 continue
             manifests.add(manifest.manifest_path)
-            files.update(e.data_file.file_path for e in manifest.fetch_manifest_entry(table.io, discard_deleted=True))
+            files.update(
+                e.data_file.file_path for e in manifest.fetch_manifest_entry(table.io, discard_deleted=True)
+            )
     return lists, manifests, files
 
 

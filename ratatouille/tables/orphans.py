@@ -59,8 +59,11 @@ def listing(table: Table) -> dict[str, dt.datetime]:
 
 
 def referenced(table: Table) -> set[str]:
-    """Keys of every file the table's metadata references: current and logged metadata files, statistics,
-    and per snapshot (of any ref) its manifest list, manifests, and data and delete files."""
+    """Keys of every file the table's metadata references.
+
+    Those are the current and logged metadata files, statistics files, and per snapshot (of any ref)
+    its manifest list, manifests, and live data and delete files.
+    """
     meta = table.metadata
     paths = {table.metadata_location, *(entry.metadata_file for entry in meta.metadata_log)}
     paths.update(s.statistics_path for s in meta.statistics)
@@ -72,7 +75,9 @@ def referenced(table: Table) -> set[str]:
             if manifest.manifest_path in seen:
                 continue
             seen.add(manifest.manifest_path)
-            paths.update(e.data_file.file_path for e in manifest.fetch_manifest_entry(table.io, discard_deleted=True))
+            paths.update(
+                e.data_file.file_path for e in manifest.fetch_manifest_entry(table.io, discard_deleted=True)
+            )
     paths |= seen
     return {_key(p) for p in paths}
 
@@ -104,7 +109,9 @@ def remove_orphans(
         InvalidInput: A bad duration, or one below the one-hour floor.
     """
     table = load_table(catalog, identifier)
-    min_age = policy_of(table).orphan_min_age if older_than is None else parse_duration(older_than, "older_than")
+    min_age = (
+        policy_of(table).orphan_min_age if older_than is None else parse_duration(older_than, "older_than")
+    )
     if min_age < ORPHAN_AGE_FLOOR:
         raise InvalidInput(
             f"older_than must be at least {ORPHAN_AGE_FLOOR}: younger files may belong to a write that has "

@@ -145,7 +145,9 @@ def _from_property(name: str, text: str) -> Any:
             return text.lower() == "true"
         number = int(text)
     except ValueError as e:
-        raise InvalidInput(f"table property {prop}={text!r} is not valid: set it again with set_policy") from e
+        raise InvalidInput(
+            f"table property {prop}={text!r} is not valid: set it again with set_policy"
+        ) from e
     if name in ("max_snapshot_age", "orphan_min_age"):
         return check_setting(name, dt.timedelta(milliseconds=number))
     return check_setting(name, number)

@@ -13,7 +13,13 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from pyiceberg.manifest import ManifestContent, ManifestEntry, ManifestEntryStatus, ManifestFile, write_manifest
+from pyiceberg.manifest import (
+    ManifestContent,
+    ManifestEntry,
+    ManifestEntryStatus,
+    ManifestFile,
+    write_manifest,
+)
 from pyiceberg.table.snapshots import Operation, Summary
 from pyiceberg.table.update.snapshot import _OverwriteFiles, _SnapshotProducer
 
@@ -46,7 +52,9 @@ class RewriteManifests(_SnapshotProducer["RewriteManifests"]):
             if manifest.content != ManifestContent.DATA:
                 kept.append(manifest)
                 continue
-            by_spec[manifest.partition_spec_id].extend(manifest.fetch_manifest_entry(self._io, discard_deleted=True))
+            by_spec[manifest.partition_spec_id].extend(
+                manifest.fetch_manifest_entry(self._io, discard_deleted=True)
+            )
         metadata = self._transaction.table_metadata
         for spec_id, entries in sorted(by_spec.items()):
             if not entries:
