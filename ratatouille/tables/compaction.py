@@ -15,6 +15,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from ..catalog import load_table
 from ..errors import InvalidInput, NotFound
 from ..reading import MAIN, head_snapshot_id
@@ -176,6 +178,7 @@ def _attempt(
             rows = scan.to_table(group)
             if sort_by:
                 rows = rows.sort_by([(c, "ascending") for c in sort_by])
+            rows = _rebatch(rows, target)
             added.extend(
                 _dataframe_to_data_files(
                     table_metadata=metadata, df=conform(rows, tx), io=table.io, write_uuid=commit_uuid
@@ -209,6 +212,18 @@ def _attempt(
         snapshot_id=producer.snapshot_id,
     )
     return report
+
+
+def _rebatch(rows: pa.Table, target: int) -> pa.Table:
+    """Slice rows into batches of about an eighth of the target size.
+
+    pyiceberg's writer packs whole record batches into files; a scan yields one batch per old file, so
+    unsliced the old files' boundaries would survive (eight 12 kB files stay eight with a 16 kB target).
+    """
+    if rows.num_rows == 0 or rows.nbytes == 0:
+        return rows
+    per_batch = max(1, rows.num_rows * max(1, target // 8) // rows.nbytes)
+    return pa.Table.from_batches(rows.combine_chunks().to_batches(max_chunksize=per_batch), rows.schema)
 
 
 def _overwrite() -> Any:

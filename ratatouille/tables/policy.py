@@ -194,7 +194,13 @@ def set_policy(catalog: Catalog, identifier: str, **settings: Any) -> Policy:
 
     checked = {name: check_setting(name, value) for name, value in settings.items()}
     table = load_table(catalog, identifier)
-    merged = replace(policy_of(table), **checked)
+    derived: dict[str, Any] = {}
+    if PROPERTIES["small_file_bytes"] not in table.metadata.properties and "small_file_bytes" not in checked:
+        # Not set: it follows the target (3/4 of it), so a new target moves it too.
+        derived["small_file_bytes"] = (
+            checked.get("target_file_bytes", policy_of(table).target_file_bytes) * 3 // 4
+        )
+    merged = replace(policy_of(table), **{**checked, **derived})
     if merged.small_file_bytes > merged.target_file_bytes:
         raise InvalidInput(
             f"small_file_bytes ({merged.small_file_bytes}) must not exceed target_file_bytes "
