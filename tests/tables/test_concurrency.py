@@ -21,8 +21,8 @@ def test_compaction_expiry_and_the_sweep_racing_a_writer_lose_nothing(rat: Rat) 
         lh = Lakehouse(rat.session.settings)  # its own session and catalog, as another process has
         try:
             for i in range(batches):
-                lh.write(pa.table({"id": list(range(10_000 + i * 10, 10_000 + i * 10 + 10)), "v": ["w"] * 10}),
-                         "bronze.r")  # fmt: skip
+                ids = list(range(10_000 + i * 10, 10_000 + i * 10 + 10))
+                lh.write(pa.table({"id": ids, "v": ["w"] * 10}), "bronze.r")
         except Exception as e:  # reported below: a thread's exception would be lost
             errors.append(e)
         finally:
