@@ -140,13 +140,34 @@ def write_table(
     for attempt in range(MAX_ATTEMPTS):
         try:
             return _attempt(catalog, engine, data, target, mode, keys, branch, props)
-        except (CommitFailedException, TableAlreadyExistsError) as e:
+        except (CommitFailedException, TableAlreadyExistsError, ValueError) as e:
+            if isinstance(e, ValueError) and not lost_race(e):
+                raise
             last_error = e
             time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
     raise Conflict(
         f"could not commit to {target}: other writers kept committing first ({MAX_ATTEMPTS} attempts); "
         "nothing was written, try again"
     ) from last_error
+
+
+def lost_race(error: BaseException) -> bool:
+    """True when a commit failed because another commit won (worth planning again).
+
+    Same-branch writers get ``CommitFailedException``; a commit racing one on another branch of the same
+    table gets pyiceberg's ``ValueError`` about the sequence number (the branch's ref check passes, the
+    table-wide sequence check fails), and an expiry racing another expiry one about a vanished snapshot.
+    """
+    from pyiceberg.exceptions import CommitFailedException
+
+    if isinstance(error, CommitFailedException):
+        return True
+    if not isinstance(error, ValueError) or isinstance(error, RatError):
+        return False
+    text = str(error)
+    return "Cannot add snapshot with sequence number" in text or (
+        "Snapshot with snapshot id" in text and "does not exist" in text
+    )
 
 
 def _attempt(

@@ -12,28 +12,12 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from ..errors import Conflict
+from ..writing import lost_race
+
+__all__ = ["MAX_ATTEMPTS", "lost_race", "retrying"]
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 10
-
-
-def lost_race(error: BaseException) -> bool:
-    """True when a commit failed because another commit won (worth planning again).
-
-    Same-branch writers get ``CommitFailedException``; a commit racing one on another branch of the same
-    table gets pyiceberg's ``ValueError`` about the sequence number, and an expiry racing another expiry a
-    ``ValueError`` about a snapshot that no longer exists.
-    """
-    from pyiceberg.exceptions import CommitFailedException
-
-    if isinstance(error, CommitFailedException):
-        return True
-    text = str(error)
-    if not isinstance(error, ValueError):
-        return False
-    return "Cannot add snapshot with sequence number" in text or (
-        "Snapshot with snapshot id" in text and "does not exist" in text
-    )
 
 
 def retrying(attempt: Callable[[], T], what: str, attempts: int = MAX_ATTEMPTS) -> T:
