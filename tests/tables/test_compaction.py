@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import pyarrow as pa
+import pytest
 from pyiceberg.partitioning import PartitionField, PartitionSpec
 from pyiceberg.schema import Schema
 from pyiceberg.transforms import IdentityTransform
 from pyiceberg.types import LongType, NestedField, StringType
 
+from ratatouille.errors import Conflict, InvalidInput
 from ratatouille.sdk import Rat
 from ratatouille.tables import policy_of
 
@@ -133,3 +138,49 @@ def test_policy_defaults_and_settings(local_rat: Rat) -> None:
     assert props["write.target-file-size-bytes"] == str(1 << 20)
     assert policy_of(local_rat.session.catalog.load_table("bronze.pol")).retain_last == 5
     assert isinstance(pa.table({"x": [1]}), pa.Table)
+
+
+MOR_WRITER = """
+import sys, chdb
+session = chdb.session.Session() if hasattr(chdb, "session") else None
+run = session.query if session else chdb.query
+path = sys.argv[1]
+settings = " SETTINGS allow_experimental_insert_into_iceberg=1"
+run(f"CREATE TABLE t (id Int64, v String) ENGINE = IcebergLocal('{path}')")
+run("INSERT INTO t SELECT number, toString(number) FROM numbers(10)" + settings)
+run("ALTER TABLE t DELETE WHERE id < 3" + settings)
+"""
+
+
+def test_a_table_with_row_level_deletes_is_refused(local_rat: Rat, tmp_path: Path) -> None:
+    folder = tmp_path / "mor"
+    done = subprocess.run(
+        [sys.executable, "-c", MOR_WRITER, str(folder)], capture_output=True, text=True, cwd=tmp_path
+    )
+    if done.returncode != 0:
+        pytest.skip(f"chDB could not write a merge-on-read table here: {done.stderr[-300:]}")
+    metadata = sorted((folder / "metadata").glob("v*.metadata.json"))[-1]
+    local_rat.session.catalog.create_namespace_if_not_exists("ext")
+    local_rat.session.catalog.register_table("ext.mor", metadata.as_uri())
+    before = head(local_rat, "ext.mor")
+    with pytest.raises(InvalidInput, match="row-level delete files"):
+        local_rat.ice_compact("ext.mor")
+    assert head(local_rat, "ext.mor") == before
+    report = local_rat.ice_maintain("ext.mor")["ext.mor"]
+    assert "row-level delete files" in report["compaction"]["skipped"]
+
+
+def test_a_rebase_skips_compactions_on_the_branch(local_rat: Rat) -> None:
+    local_rat.ice_ingest_df(batch(0, 10), "bronze.src")
+    local_rat.dev_start("rb", ["bronze.src"])
+    local_rat.transform("SELECT id * 2 AS id FROM {bronze.src}", "silver.dst", mode="append")
+    local_rat.transform("SELECT id * 3 AS id FROM {bronze.src}", "silver.dst", mode="append")
+    assert local_rat.ice_compact("silver.dst")["rewritten"] == 2
+    local_rat.dev()
+    local_rat.ice_ingest_df(batch(100, 1), "bronze.src")  # main moved
+    local_rat.dev("rb")
+    with pytest.raises(Conflict):
+        local_rat.dev_merge()
+    assert local_rat.dev_merge(rebase=True)["rebased"] == ["silver.dst"]
+    local_rat.dev()
+    assert len(local_rat.ice_read("silver.dst")) == 22
