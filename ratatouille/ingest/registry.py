@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..errors import Conflict
+from .lineage import CLAIMS_PROPERTY as CLAIMS_PROPERTY  # the ingest commit's claims; re-exported
+from .lineage import forget, keep, lineage_table, visible
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -40,8 +42,6 @@ if TYPE_CHECKING:
     from ..config import Settings
 
 TABLE_NAME = "rat_ingested_files"
-LINEAGE_TABLE_NAME = "rat_expired_lineage"
-CLAIMS_PROPERTY = "ratatouille.ingest.claims"
 STALE_AFTER = dt.timedelta(hours=12)
 _COLUMNS = [
     "id",
@@ -139,15 +139,7 @@ class Registry:
                 postgresql_where=sa.text("status IN ('running', 'ok')"),
             ),
         )
-        # expired snapshot -> a retained snapshot that descends from it (see the module docstring)
-        self.lineage = sa.Table(
-            LINEAGE_TABLE_NAME,
-            meta,
-            sa.Column("catalog_name", sa.String(255), primary_key=True),
-            sa.Column("table_uuid", sa.String(64), primary_key=True),
-            sa.Column("snapshot_id", sa.BigInteger, primary_key=True, autoincrement=False),
-            sa.Column("anchor_id", sa.BigInteger, primary_key=True, autoincrement=False),
-        )
+        self.lineage = lineage_table(meta)
         meta.create_all(self.engine, checkfirst=True)
 
     # -- lookups ----------------------------------------------------------------------------------------
@@ -310,77 +302,15 @@ class Registry:
 
     def _visible(self, conn: Any, table: Table, branch: str) -> set[int]:
         """Snapshot ids whose data ``branch`` holds: its ancestry, and expired snapshots anchored in it."""
-        import sqlalchemy as sa
-
-        visible = _ancestry(table, branch)
-        rows = conn.execute(
-            sa.select(self.lineage.c.snapshot_id, self.lineage.c.anchor_id).where(
-                self.lineage.c.catalog_name == self.catalog_name,
-                self.lineage.c.table_uuid == str(table.metadata.table_uuid),
-            )
-        )
-        return visible | {int(sid) for sid, anchor in rows if anchor in visible}
+        return visible(conn, self.lineage, self.catalog_name, table, branch)
 
     def keep_lineage(self, table: Table, anchors: Mapping[int, set[int]]) -> None:
-        """Before snapshots expire: record which retained snapshots descend from each (``anchors``).
-
-        Recorded for the expired snapshots that ingested files (and carried forward for earlier records
-        anchored at a snapshot that expires now); claims an expiring commit carried become successes.
-        Every record is a fact about immutable parent links, so recording before the commit is safe.
-        """
-        import sqlalchemy as sa
-
-        uuid = str(table.metadata.table_uuid)
-        lin = self.lineage
-        wanted: dict[int, set[int]] = {}
-        base = (lin.c.catalog_name == self.catalog_name, lin.c.table_uuid == uuid)
-        with self.engine.begin() as conn:
-            for sid in anchors:
-                snap = table.metadata.snapshot_by_id(sid)
-                props = snap.summary.additional_properties if snap is not None and snap.summary else {}
-                claims = [int(c) for c in props.get(CLAIMS_PROPERTY, "").split(",") if c.isdigit()]
-                if claims:
-                    wanted[sid] = set(anchors[sid])
-                    conn.execute(
-                        sa.update(self.t)
-                        .where(self.t.c.id.in_(claims), self.t.c.status == "running")
-                        .values(status="ok", snapshot_id=sid, finished_at=_now())
-                    )
-            ids = list(anchors)
-            for start in range(0, len(ids), 500):
-                part = ids[start : start + 500]
-                carried = sa.select(lin.c.snapshot_id, lin.c.anchor_id)
-                carried = carried.where(*base, lin.c.anchor_id.in_(part))
-                for sid, anchor in conn.execute(carried):
-                    wanted.setdefault(int(sid), set()).update(anchors[int(anchor)])
-                recorded = sa.select(self.t.c.snapshot_id).where(
-                    self.t.c.catalog_name == self.catalog_name,
-                    self.t.c.table_uuid == uuid,
-                    self.t.c.snapshot_id.in_(part),
-                )
-                for (sid,) in conn.execute(recorded):
-                    wanted.setdefault(int(sid), set()).update(anchors[int(sid)])
-            for sid, targets in wanted.items():
-                for anchor in targets:
-                    same = (lin.c.snapshot_id == sid, lin.c.anchor_id == anchor)
-                    if conn.execute(sa.select(lin.c.anchor_id).where(*base, *same)).first() is None:
-                        row = {"catalog_name": self.catalog_name, "table_uuid": uuid}
-                        conn.execute(sa.insert(lin).values(snapshot_id=sid, anchor_id=anchor, **row))
+        """Before snapshots expire: record which retained snapshots descend from each (``anchors``)."""
+        keep(self.engine, self.lineage, self.t, self.catalog_name, table, anchors)
 
     def forget_expired(self, table: Table, expired: set[int]) -> None:
         """After snapshots expired: drop records anchored at them (their descendants carry them now)."""
-        import sqlalchemy as sa
-
-        ids = sorted(expired)
-        with self.engine.begin() as conn:
-            for start in range(0, len(ids), 500):
-                conn.execute(
-                    sa.delete(self.lineage).where(
-                        self.lineage.c.catalog_name == self.catalog_name,
-                        self.lineage.c.table_uuid == str(table.metadata.table_uuid),
-                        self.lineage.c.anchor_id.in_(ids[start : start + 500]),
-                    )
-                )
+        forget(self.engine, self.lineage, self.catalog_name, table, expired)
 
     # -- history and reset ------------------------------------------------------------------------------
 
@@ -404,19 +334,6 @@ class Registry:
             query = query.where(self.t.c.table_name == table_name)
         with self.engine.begin() as conn:
             return int(conn.execute(query).rowcount or 0)
-
-
-def _ancestry(table: Table, branch: str) -> set[int]:
-    """Snapshot ids of the branch head (main when the table lacks the branch) and its ancestors."""
-    refs = table.metadata.refs
-    ref = refs.get(branch) or refs.get("main")
-    out: set[int] = set()
-    snap = table.metadata.snapshot_by_id(ref.snapshot_id) if ref is not None else None
-    while snap is not None and snap.snapshot_id not in out:
-        out.add(snap.snapshot_id)
-        parent = snap.parent_snapshot_id
-        snap = table.metadata.snapshot_by_id(parent) if parent is not None else None
-    return out
 
 
 def _committed_claim(table: Table | None, claim_id: int) -> int | None:

@@ -70,8 +70,8 @@ def maintain(
         lineage: The ingestion registry (see :func:`~ratatouille.tables.expiry.expire`).
 
     Returns:
-        ``{table: report}``. Over every table, a table that fails reports ``{"error": message}`` and the
-        others still run; one named table raises instead.
+        ``{table: report}``. Over every table, a table that fails (for any reason) reports
+        ``{"error": message}`` and the others still run; one named table raises instead.
 
     Raises:
         NotFound: The named table does not exist.
@@ -83,6 +83,6 @@ def maintain(
     for name in all_tables(catalog):
         try:
             out[name] = maintain_table(catalog, name, lineage=lineage)
-        except RatError as e:  # one table's trouble does not stop the night's run for the others
+        except Exception as e:  # one table's trouble (even a storage error) does not stop the others
             out[name] = {"error": f"{type(e).__name__}: {e}"}
     return out
