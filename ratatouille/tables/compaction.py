@@ -34,7 +34,10 @@ if TYPE_CHECKING:
 def _head(table: Table, identifier: str, branch: str) -> int | None:
     head = head_snapshot_id(table, branch)
     if head is None and branch != MAIN:
-        raise NotFound(f"table {identifier} has no branch {branch!r}")
+        raise NotFound(
+            f"table {identifier} has no branch {branch!r} yet (a table joins a branch on its first write "
+            "there); to compact main, switch back with rat.dev()"
+        )
     ref = table.metadata.refs.get(branch)
     if ref is not None and ref.snapshot_ref_type.value != "branch":
         raise InvalidInput(f"{branch!r} is a tag of {identifier}: only branches can be compacted")
@@ -175,7 +178,7 @@ def _attempt(
     try:
         scan = ArrowScan(metadata, table.io, table.schema(), AlwaysTrue())
         for group in groups:
-            rows = scan.to_table(group)
+            rows = _read(catalog, identifier, branch, head, scan, group)
             if sort_by:
                 rows = rows.sort_by([(c, "ascending") for c in sort_by])
             rows = _rebatch(rows, target)
@@ -212,6 +215,25 @@ def _attempt(
         snapshot_id=producer.snapshot_id,
     )
     return report
+
+
+def _read(
+    catalog: Catalog, identifier: str, branch: str, head: int | None, scan: Any, group: list[FileScanTask]
+) -> pa.Table:
+    """Read a group's files (projected onto the current schema).
+
+    A file gone because the head moved on meanwhile (and an expiry removed it) means planning again,
+    which the caller's retry does on a ``CommitFailedException``.
+    """
+    from pyiceberg.exceptions import CommitFailedException
+
+    try:
+        rows: pa.Table = scan.to_table(group)
+        return rows
+    except OSError as e:
+        if head_snapshot_id(load_table(catalog, identifier), branch) != head:
+            raise CommitFailedException(f"{identifier}@{branch} moved while its files were read") from e
+        raise
 
 
 def _rebatch(rows: pa.Table, target: int) -> pa.Table:
