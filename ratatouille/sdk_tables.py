@@ -55,7 +55,7 @@ class TablesMixin(FacadeBase):
         )
 
     def ice_expire(
-        self, table: str, older_than: Any = "7d", retain_last: int | None = None
+        self, table: str, older_than: Any = None, retain_last: int | None = None
     ) -> dict[str, Any]:
         """Expire main's snapshots older than ``older_than`` and delete the files only they used.
 
@@ -64,7 +64,8 @@ class TablesMixin(FacadeBase):
 
         Args:
             table: ``namespace.table``.
-            older_than: A timedelta, datetime or string such as ``"36h"`` or ``"7d"``.
+            older_than: A timedelta, datetime or string such as ``"36h"`` or ``"7d"``; the table's policy
+                (``max_snapshot_age``, 7 days by default) when omitted.
             retain_last: Snapshots of main to keep whatever their age (at least 1).
 
         Returns:
@@ -77,13 +78,14 @@ class TablesMixin(FacadeBase):
         catalog, registry = self.session.catalog, self._registry()
         return expire(catalog, ident, older_than=older_than, retain_last=retain_last, lineage=registry)
 
-    def ice_remove_orphans(self, table: str, older_than: Any = "3d") -> dict[str, Any]:
+    def ice_remove_orphans(self, table: str, older_than: Any = None) -> dict[str, Any]:
         """Delete files under the table's location that nothing references and that are old enough.
 
         Args:
             table: ``namespace.table``.
             older_than: Minimum age of a file to delete (at least one hour: younger files may belong to a
-                write that has not committed yet).
+                write that has not committed yet); the table's policy (``orphan_min_age``, 3 days by
+                default) when omitted.
 
         Returns:
             ``listed``, ``orphans``, ``deleted``, ``kept_recent``.
