@@ -10,6 +10,7 @@ no row is lost or duplicated. Files of an older partition spec are left alone (t
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
@@ -71,7 +72,7 @@ def _check_sort(table: Table, sort_by: list[str] | str | None) -> list[str]:
 
 
 def _groups(
-    tasks: list[FileScanTask], default_spec: int, small: int, sorting: bool
+    tasks: list[FileScanTask], default_spec: int, small: int, target: int, sorting: bool
 ) -> tuple[list[list[FileScanTask]], int]:
     """Groups of files to rewrite together (one partition each), and the count of old-spec files left."""
     by_partition: dict[tuple[int, str], list[FileScanTask]] = defaultdict(list)
@@ -83,8 +84,14 @@ def _groups(
         by_partition[(task.file.spec_id, repr(task.file.partition))].append(task)
     out = []
     for group in by_partition.values():
-        picked = group if sorting else [t for t in group if t.file.file_size_in_bytes < small]
-        if len(picked) >= 2 or (sorting and picked):
+        if sorting:
+            out.append(group)
+            continue
+        picked = [t for t in group if t.file.file_size_in_bytes < small]
+        # Worth it only when fewer files come out: two files of 70 % of the target stay two.
+        if len(picked) >= 2 and math.ceil(sum(t.file.file_size_in_bytes for t in picked) / target) < len(
+            picked
+        ):
             out.append(picked)
     return out, old_spec
 
@@ -153,7 +160,7 @@ def _attempt(
     policy = policy_of(table)
     target = target_file_bytes or policy.target_file_bytes
     small = policy.small_file_bytes if target_file_bytes is None else target * 3 // 4
-    groups, old_spec = _groups(tasks, table.metadata.default_spec_id, small, bool(sort_by))
+    groups, old_spec = _groups(tasks, table.metadata.default_spec_id, small, target, bool(sort_by))
     report: dict[str, Any] = {
         "files_before": len(tasks),
         "files_after": len(tasks),
@@ -166,22 +173,31 @@ def _attempt(
     }
     if not groups:
         return report
-    # The writer reads the target size from the table properties: give it a copy that says ours.
-    metadata = table.metadata.model_copy(
-        update={"properties": {**table.metadata.properties, PROPERTIES["target_file_bytes"]: str(target)}}
-    )
     tx = table.transaction()
     commit_uuid = uuid.uuid4()
     removed: list[DataFile] = []
     added: list[DataFile] = []
     committing = False
     try:
-        scan = ArrowScan(metadata, table.io, table.schema(), AlwaysTrue())
+        scan = ArrowScan(table.metadata, table.io, table.schema(), AlwaysTrue())
         for group in groups:
             rows = _read(catalog, identifier, branch, head, scan, group)
             if sort_by:
                 rows = rows.sort_by([(c, "ascending") for c in sort_by])
-            rows = _rebatch(rows, target)
+            # The writer cuts files by the rows' in-memory size, several times their Parquet size: scale
+            # its target by the group's ratio, or the new files would be small again (and compacted
+            # again every night).
+            on_disk = max(1, sum(t.file.file_size_in_bytes for t in group))
+            writer_target = max(target, int(target * rows.nbytes / on_disk))
+            metadata = table.metadata.model_copy(
+                update={
+                    "properties": {
+                        **table.metadata.properties,
+                        PROPERTIES["target_file_bytes"]: str(writer_target),
+                    }
+                }
+            )
+            rows = _rebatch(rows, writer_target)
             added.extend(
                 _dataframe_to_data_files(
                     table_metadata=metadata, df=conform(rows, tx), io=table.io, write_uuid=commit_uuid

@@ -52,12 +52,15 @@ def test_compaction_keeps_every_row_in_one_replace_commit(rat: Rat) -> None:
 def test_a_small_target_gives_at_most_one_file_per_target_size(rat: Rat) -> None:
     small_files(rat, "bronze.s", 8, n=500)
     before = full(rat, "bronze.s")
-    target = 16 * 1024
+    target = 8 * 1024
     report = rat.ice_compact("bronze.s", target_file_mb=target / 1024 / 1024)
     assert full(rat, "bronze.s").equals(before)
-    # The writer bins rows by their in-memory size: at most one file per target, rounding up.
-    assert 1 < report["files_after"] <= math.ceil(before.nbytes / target) + 1
-    assert report["files_after"] < 8
+    assert 1 < report["files_after"] < 8
+    assert report["files_after"] <= math.ceil(report["bytes_before"] / target) + 1
+    # The new files are about the target's size: compacting again finds nothing worth doing.
+    sizes = [f.file_size_in_bytes for f in data_files(rat, "bronze.s")]
+    assert sum(1 for size in sizes if size < target * 3 // 4) <= 1, sizes
+    assert rat.ice_compact("bronze.s", target_file_mb=target / 1024 / 1024)["rewritten"] == 0
 
 
 def test_sort_by_orders_the_rewritten_rows(local_rat: Rat) -> None:
