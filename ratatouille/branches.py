@@ -25,6 +25,9 @@ from .sqltext import TableRef, validate_branch_name
 from .table_refs import ancestors, set_ref
 from .tables.commit import PROPERTY_PREFIX
 
+#: Operations (recorded in snapshot summaries) that rewrite files without changing rows.
+REWRITES = ("compact", "rewrite_manifests")
+
 if TYPE_CHECKING:
     from pyiceberg.table import Table
 
@@ -224,6 +227,8 @@ def _rebase(lh: Lakehouse, branch: str, states: list[BranchTable]) -> list[str]:
         table = load_table(lh.catalog, s.table)
         for ts, sid, summary in _branch_writes(table, s):
             op = summary.get(f"{PROPERTY_PREFIX}operation", "")
+            if op in REWRITES:  # compaction changed files, not rows: nothing to replay
+                continue
             sql = summary.get(f"{PROPERTY_PREFIX}sql")
             if not op.startswith("transform:") or not sql:
                 raise Conflict(
@@ -255,15 +260,23 @@ def _rebase(lh: Lakehouse, branch: str, states: list[BranchTable]) -> list[str]:
 def expire(
     lh: Lakehouse, older_than: dt.timedelta | dt.datetime = dt.timedelta(days=7), table: str | None = None
 ) -> dict[str, int]:
-    """Expire snapshots older than a time (branch and tag heads are kept); return counts per table."""
-    cutoff = older_than if isinstance(older_than, dt.datetime) else dt.datetime.now(dt.UTC) - older_than
-    if cutoff.tzinfo is None:
-        cutoff = cutoff.replace(tzinfo=dt.UTC)
+    """Expire snapshots older than a time on every branch (heads and fork points are kept).
+
+    The one expiry primitive, :func:`ratatouille.tables.expiry.expire`, with ``retain_last=1``: it also
+    deletes the files only the expired snapshots used and keeps the ingestion registry's lineage.
+
+    Returns:
+        Snapshots expired, per table.
+    """
+    from .ingest.registry import Registry
+    from .tables.expiry import cutoff_of
+    from .tables.expiry import expire as expire_table
+
+    cutoff = cutoff_of(older_than)
     idents = [TableRef.parse(table).identifier] if table else _all_tables(lh)
+    registry = Registry(lh.settings, lh.catalog)
     counts: dict[str, int] = {}
     for ident in idents:
-        t = load_table(lh.catalog, ident)
-        before = len(t.metadata.snapshots)
-        t.maintenance.expire_snapshots().older_than(cutoff).commit()
-        counts[ident] = before - len(load_table(lh.catalog, ident).metadata.snapshots)
+        done = expire_table(lh.catalog, ident, older_than=cutoff, retain_last=1, lineage=registry)
+        counts[ident] = int(done["expired"])
     return counts

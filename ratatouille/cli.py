@@ -1,6 +1,7 @@
 """The ``rat`` command line (also installed as ``ratatouille``).
 
-``rat query "SQL"``, ``rat tables [NAMESPACE]``, ``rat history TABLE``, ``rat config``, ``rat doctor``.
+``rat query "SQL"``, ``rat tables [NAMESPACE]``, ``rat history TABLE``, ``rat maintain [TABLE]``,
+``rat config``, ``rat doctor``.
 Errors print one line and exit with status 2 (a user mistake) or 1 (anything else).
 """
 
@@ -53,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("namespace", nargs="?")
     h = sub.add_parser("history", help="snapshots of a table")
     h.add_argument("table")
+    m = sub.add_parser("maintain", help="apply the maintenance policy of one table, or of every table")
+    m.add_argument("table", nargs="?")
+    m.add_argument("--json", action="store_true", help="print the full report as JSON")
     sub.add_parser("config", help="show the resolved settings (secrets masked)")
     d = sub.add_parser("doctor", help="check the catalog, object store, engine and Dagster; print the fixes")
     d.add_argument("--json", action="store_true", help="print the checks as JSON")
@@ -85,6 +89,8 @@ def run(argv: Sequence[str], rat: Rat) -> int:
         keep = [c for c in ("snapshot_id", "timestamp", "operation", "refs", "rows_added", "total_rows")
                 if c in df.columns]  # fmt: skip
         print(format_table(df[keep], max_rows=10_000))
+    elif args.command == "maintain":
+        return _maintain(rat, args.table, args.json)
     elif args.command == "config":
         for key, value in rat.settings.describe().items():
             print(f"{key:22} {value}")
@@ -93,6 +99,32 @@ def run(argv: Sequence[str], rat: Rat) -> int:
 
         return doctor_command(rat, as_json=args.json, timeout=args.timeout)
     return 0
+
+
+def _maintain(rat: Rat, table: str | None, as_json: bool) -> int:
+    """``rat maintain``: one line per table; status 1 when a table failed."""
+    import json
+
+    import pandas as pd
+
+    report = rat.ice_maintain(table)
+    if as_json:
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        rows = []
+        for name, done in report.items():
+            rows.append({
+                "table": name,
+                "compacted": done.get("compaction", {}).get("rewritten", 0),
+                "manifests": done.get("manifests", {}).get("manifests_after", ""),
+                "expired": done.get("expiry", {}).get("expired", 0),
+                "files_deleted": done.get("expiry", {}).get("deleted_files", 0),
+                "orphans_deleted": done.get("orphans", {}).get("deleted", 0),
+                "note": done.get("error") or done.get("skipped") or "",
+            })  # fmt: skip
+        columns = ["table", "compacted", "manifests", "expired", "files_deleted", "orphans_deleted", "note"]
+        print(format_table(pd.DataFrame(rows, columns=columns), max_rows=10_000))
+    return 1 if any("error" in done for done in report.values()) else 0
 
 
 def guarded(command: Callable[[], int], prog: str = "rat") -> int:

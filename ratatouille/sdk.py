@@ -15,6 +15,7 @@ from .frames import clean, nulls, to_arrow
 from .sdk_dev import DevMixin
 from .sdk_files import FilesMixin
 from .sdk_serving import ServingMixin
+from .sdk_tables import TablesMixin
 from .sqltext import TableRef, has_references
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ def default_mode(mode: str | None, merge_keys: list[str] | str | None) -> str:
     return "merge" if merge_keys else "overwrite"
 
 
-class Rat(DevMixin, FilesMixin, ServingMixin):
+class Rat(DevMixin, FilesMixin, ServingMixin, TablesMixin):
     """The SDK. Every call runs on :attr:`session`, opened lazily from the environment.
 
     The calls of each feature live in a mixin of their own: :class:`~ratatouille.sdk_dev.DevMixin`,

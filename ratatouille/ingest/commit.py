@@ -26,7 +26,7 @@ from ..tables.commit import (
     MAX_ATTEMPTS,
     conform,
     ensure_branch,
-    is_retryable,
+    lost_race,
     snapshot_properties,
     transaction,
 )
@@ -268,7 +268,7 @@ class StreamWriter:
                     created=self.created,
                 )
             except Exception as e:
-                if not is_retryable(e):
+                if not lost_race(e):
                     raise
                 last = e
                 time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))

@@ -10,6 +10,12 @@ ancestors: a file ingested on main before ``dev`` was made counts on ``dev``; on
 counts on main once ``dev`` is merged. The commit itself carries the claim ids in its snapshot summary
 (``ratatouille.ingest.claims``), so a process that died between the commit and the registry update is
 recognized later and its claim turned into a success.
+
+Snapshot expiry cuts ancestry: an expired ingestion snapshot is in no branch's history any more. Before
+it expires, :meth:`Registry.keep_lineage` records which retained snapshots descend from it (table
+``rat_expired_lineage``), and turns claims its commit carried into successes; a recorded snapshot then
+counts as in a branch when one of its retained descendants is. Lineage pointing at snapshots that
+expire in turn is carried forward to their own descendants.
 """
 
 from __future__ import annotations
@@ -18,12 +24,15 @@ import datetime as dt
 import os
 import socket
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ..errors import Conflict
+from .lineage import CLAIMS_PROPERTY as CLAIMS_PROPERTY  # the ingest commit's claims; re-exported
+from .lineage import forget, keep, lineage_table, visible
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -33,7 +42,6 @@ if TYPE_CHECKING:
     from ..config import Settings
 
 TABLE_NAME = "rat_ingested_files"
-CLAIMS_PROPERTY = "ratatouille.ingest.claims"
 STALE_AFTER = dt.timedelta(hours=12)
 _COLUMNS = [
     "id",
@@ -131,6 +139,7 @@ class Registry:
                 postgresql_where=sa.text("status IN ('running', 'ok')"),
             ),
         )
+        self.lineage = lineage_table(meta)
         meta.create_all(self.engine, checkfirst=True)
 
     # -- lookups ----------------------------------------------------------------------------------------
@@ -143,9 +152,9 @@ class Registry:
             return {}
         import sqlalchemy as sa
 
-        visible = _ancestry(table, branch)
         found: dict[str, dict[str, Any]] = {}
         with self.engine.connect() as conn:
+            visible = self._visible(conn, table, branch)
             for start in range(0, len(hashes), 500):
                 part = hashes[start : start + 500]
                 rows = conn.execute(
@@ -231,7 +240,7 @@ class Registry:
                 return
             if row["status"] == "ok":
                 # A success that the branch no longer contains (the branch was rolled back): superseded.
-                if table is not None and row["snapshot_id"] not in _ancestry(table, branch):
+                if table is not None and row["snapshot_id"] not in self._visible(conn, table, branch):
                     conn.execute(sa.update(t).where(t.c.id == row["id"]).values(status="reverted"))
                 return
             committed = _committed_claim(table, int(row["id"]))
@@ -289,6 +298,20 @@ class Registry:
         with self.engine.begin() as conn:
             conn.execute(sa.delete(self.t).where(self.t.c.id.in_(claim_ids), self.t.c.status == "running"))
 
+    # -- snapshot expiry --------------------------------------------------------------------------------
+
+    def _visible(self, conn: Any, table: Table, branch: str) -> set[int]:
+        """Snapshot ids whose data ``branch`` holds: its ancestry, and expired snapshots anchored in it."""
+        return visible(conn, self.lineage, self.catalog_name, table, branch)
+
+    def keep_lineage(self, table: Table, anchors: Mapping[int, set[int]]) -> None:
+        """Before snapshots expire: record which retained snapshots descend from each (``anchors``)."""
+        keep(self.engine, self.lineage, self.t, self.catalog_name, table, anchors)
+
+    def forget_expired(self, table: Table, expired: set[int]) -> None:
+        """After snapshots expired: drop records anchored at them (their descendants carry them now)."""
+        forget(self.engine, self.lineage, self.catalog_name, table, expired)
+
     # -- history and reset ------------------------------------------------------------------------------
 
     def history(self, table_name: str | None = None) -> pd.DataFrame:
@@ -311,19 +334,6 @@ class Registry:
             query = query.where(self.t.c.table_name == table_name)
         with self.engine.begin() as conn:
             return int(conn.execute(query).rowcount or 0)
-
-
-def _ancestry(table: Table, branch: str) -> set[int]:
-    """Snapshot ids of the branch head (main when the table lacks the branch) and its ancestors."""
-    refs = table.metadata.refs
-    ref = refs.get(branch) or refs.get("main")
-    out: set[int] = set()
-    snap = table.metadata.snapshot_by_id(ref.snapshot_id) if ref is not None else None
-    while snap is not None and snap.snapshot_id not in out:
-        out.add(snap.snapshot_id)
-        parent = snap.parent_snapshot_id
-        snap = table.metadata.snapshot_by_id(parent) if parent is not None else None
-    return out
 
 
 def _committed_claim(table: Table | None, claim_id: int) -> int | None:

@@ -25,38 +25,52 @@ if TYPE_CHECKING:
     from pyiceberg.table.metadata import TableMetadata
 
 T = TypeVar("T")
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 10
 PROPERTY_PREFIX = "ratatouille."
 _SEQUENCE_RACE = "Cannot add snapshot with sequence number"
 
 
-def is_retryable(error: BaseException) -> bool:
-    """True when ``error`` means another writer committed first (the write can be planned again)."""
+def lost_race(error: BaseException) -> bool:
+    """True when a commit failed because another commit won (worth planning again).
+
+    Same-branch writers get ``CommitFailedException`` (and a table created twice,
+    ``TableAlreadyExistsError``); a commit racing one on another branch of the same table gets pyiceberg's
+    ``ValueError`` about the sequence number (the branch's ref check passes, the table-wide sequence check
+    fails), and an expiry racing another expiry one about a vanished snapshot.
+    """
     from pyiceberg.exceptions import CommitFailedException, TableAlreadyExistsError
 
     if isinstance(error, CommitFailedException | TableAlreadyExistsError):
         return True
-    return isinstance(error, ValueError) and not isinstance(error, RatError) and _SEQUENCE_RACE in str(error)
+    if not isinstance(error, ValueError) or isinstance(error, RatError):
+        return False
+    text = str(error)
+    return _SEQUENCE_RACE in text or ("Snapshot with snapshot id" in text and "does not exist" in text)
 
 
-def retrying(attempt: Callable[[], T], target: str, attempts: int = MAX_ATTEMPTS) -> T:
-    """Run ``attempt`` until it commits, re-planning after each concurrent commit (jittered backoff).
+def retrying(attempt: Callable[[], T], what: str, attempts: int = MAX_ATTEMPTS) -> T:
+    """Run ``attempt`` until it commits, planning again after each lost race (jittered backoff).
+
+    Args:
+        attempt: Plans on the current head and commits once.
+        what: What is being done, for the message (``"commit to silver.sales"``).
+        attempts: How many times to try.
 
     Raises:
-        Conflict: Other writers kept committing first; nothing was written.
+        Conflict: Other writers kept committing first; nothing was changed.
     """
     last: BaseException | None = None
     for n in range(attempts):
         try:
             return attempt()
         except Exception as e:
-            if not is_retryable(e):
+            if not lost_race(e):
                 raise
             last = e
             time.sleep(min(2.0, 0.05 * 2**n) * (0.5 + random.random()))
     raise Conflict(
-        f"could not commit to {target}: other writers kept committing first ({attempts} attempts); "
-        "nothing was written, try again"
+        f"could not {what}: other writers kept committing first ({attempts} attempts); nothing was changed, "
+        "try again"
     ) from last
 
 

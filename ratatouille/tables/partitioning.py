@@ -241,4 +241,4 @@ def repartition(catalog: Catalog, target: str, partition_by: str | Sequence[str]
         tx.commit_transaction()
         return describe_spec(table.spec(), table.schema())
 
-    return retrying(attempt, target)
+    return retrying(attempt, f"commit to {target}")

@@ -173,7 +173,7 @@ def write_table(
         normalize_partition_by(partition_by),
     )  # fmt: skip
     ensure_namespace(catalog, namespace)
-    return retrying(lambda: _attempt(catalog, engine, data, plan), target)
+    return retrying(lambda: _attempt(catalog, engine, data, plan), f"commit to {target}")
 
 
 def delete_rows(
@@ -213,7 +213,7 @@ def delete_rows(
         added = stage_files(tx, table, branch, props, add=change.add, delete=change.delete, metadata=meta)
         return _commit(tx, table, target, "delete", branch, change.deleted, change, added)
 
-    return retrying(attempt, target)
+    return retrying(attempt, f"commit to {target}")
 
 
 def _read_head(meta: TableMetadata, branch: str) -> int | None:

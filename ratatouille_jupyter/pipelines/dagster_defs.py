@@ -10,6 +10,10 @@ For each pipeline notebook:
 * a job named after the pipeline (its Dagster-safe key), and a schedule ``<key>_schedule`` when the
   metadata has one (running by default: the daemon starts it without a click).
 
+The lakehouse's table maintenance (:func:`ratatouille.tables.maintain`, every table's policy) is the job
+``rat_maintenance``, scheduled by ``rat_maintenance_schedule``: nightly at 03:00 UTC by default, or
+``RAT_MAINTENANCE_SCHEDULE`` (a cron expression; ``off`` for none) in ``RAT_MAINTENANCE_TIMEZONE``.
+
 The op config ``{"parameters": {...}}`` sets run parameters (the launchpad, or ``rat pipelines run -p``).
 Every materialization and failure carries the executed notebook (``View notebook`` in the UI), the
 run's branch, and on failure the failing cell.
@@ -17,7 +21,8 @@ run's branch, and on failure the failing cell.
 
 
 import logging
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +30,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from ratatouille.config import Settings
-from ratatouille.errors import RatError
+from ratatouille.errors import ConfigError, RatError
 
 from .layout import op_name
 from .runner import run_pipeline
@@ -33,6 +38,8 @@ from .spec import Discovery, PipelineSpec, discover
 
 #: Asset key prefix of a notebook that writes no table found statically.
 NOTEBOOK_ASSET_PREFIX = "pipelines"
+MAINTENANCE_JOB = "rat_maintenance"
+DEFAULT_MAINTENANCE_CRON = "0 3 * * *"
 _log = logging.getLogger("ratatouille.pipelines")
 
 
@@ -114,6 +121,62 @@ def pipeline_asset(spec: PipelineSpec, settings: Settings) -> dg.AssetsDefinitio
     return _run
 
 
+def maintenance_job(settings: Settings) -> dg.JobDefinition:
+    """The job that applies every table's maintenance policy (compaction, expiry, orphan sweep)."""
+
+    @dg.op(name=f"{MAINTENANCE_JOB}_tables", description="Applies each table's maintenance policy.")
+    def _maintain(context: dg.OpExecutionContext) -> dict[str, Any]:
+        from ratatouille.sdk import Rat
+        from ratatouille.session import Lakehouse
+
+        session = Lakehouse(settings)  # explicit settings: on main whatever RAT_BRANCH says
+        try:
+            report = Rat(session).ice_maintain()
+        finally:
+            session.close()
+        for table, done in report.items():
+            context.log.info(f"{table}: {done}")
+        failed = {table: done["error"] for table, done in report.items() if "error" in done}
+        if failed:
+            raise dg.Failure(
+                description=f"maintenance failed on {', '.join(sorted(failed))}",
+                metadata={"errors": dg.MetadataValue.json(failed)},
+            )
+        return report
+
+    @dg.job(name=MAINTENANCE_JOB, description="Table maintenance: compaction, snapshot expiry, orphan sweep",
+            tags={"ratatouille/maintenance": "policy"})  # fmt: skip
+    def _job() -> None:
+        _maintain()
+
+    return _job
+
+
+def maintenance_schedule(
+    job: dg.JobDefinition, environ: Mapping[str, str] | None = None
+) -> dg.ScheduleDefinition | None:
+    """The nightly maintenance schedule (``RAT_MAINTENANCE_SCHEDULE``; ``off`` for none).
+
+    Raises:
+        ConfigError: The cron expression is not valid.
+    """
+    env = os.environ if environ is None else environ
+    cron = " ".join(env.get("RAT_MAINTENANCE_SCHEDULE", DEFAULT_MAINTENANCE_CRON).split())
+    if cron.lower() in ("", "off", "none"):
+        return None
+    if len(cron.split()) != 5:
+        raise ConfigError(f"RAT_MAINTENANCE_SCHEDULE must be a cron expression of 5 fields, got {cron!r}")
+    timezone = env.get("RAT_MAINTENANCE_TIMEZONE", "UTC") or "UTC"
+    return dg.ScheduleDefinition(
+        name=f"{MAINTENANCE_JOB}_schedule",
+        job=job,
+        cron_schedule=cron,
+        execution_timezone=timezone,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"Table maintenance, {cron} ({timezone})",
+    )
+
+
 def build_definitions(
     settings: Settings | None = None, root: Path | None = None, discovery: Discovery | None = None
 ) -> dg.Definitions:
@@ -153,6 +216,11 @@ def build_definitions(
                     description=f"{spec.config.schedule} ({spec.config.timezone})",
                 )
             )
+    maintenance = maintenance_job(settings)
+    jobs.append(maintenance)
+    nightly = maintenance_schedule(maintenance)
+    if nightly is not None:
+        schedules.append(nightly)
     for name, reason in sorted(found.errors.items()):
         _log.warning("pipeline %s cannot be loaded: %s", name, reason)
     metadata: dict[str, Any] = {"pipelines_dir": str(found.root)}

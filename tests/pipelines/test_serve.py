@@ -90,7 +90,8 @@ def test_serve_lists_assets_jobs_schedules_runs_with_the_daemon_and_stops_cleanl
     assert {"ingest_sales", "transform_sales"} <= {j["name"] for j in repo["jobs"]}
     schedules = {s["name"]: (s["cronSchedule"], s["scheduleState"]["status"]) for s in repo["schedules"]}
     assert schedules == {"ingest_sales_schedule": ("0 6 * * *", "RUNNING"),
-                         "transform_sales_schedule": ("30 6 * * *", "RUNNING")}  # fmt: skip
+                         "transform_sales_schedule": ("30 6 * * *", "RUNNING"),
+                         "rat_maintenance_schedule": ("0 3 * * *", "RUNNING")}  # fmt: skip
 
     listing = list_pipelines(settings)
     assert listing["dagster"] == {"running": True, "url": url, "home": str(settings.home / "dagster")}

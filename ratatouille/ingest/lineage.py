@@ -1,0 +1,134 @@
+"""What snapshot expiry would cut from the ingestion registry: which snapshots hold an ingestion's rows.
+
+The registry counts a file as ingested on a branch when its ingestion snapshot is the branch head or an
+ancestor. Expiry removes snapshots (and pyiceberg clears the parent links to them), so before it does,
+:func:`keep` records, per expired ingestion snapshot, the retained snapshots that descend from it
+(table ``rat_expired_lineage``, next to the registry's). :func:`visible` then counts a recorded snapshot
+as in a branch when one of those descendants is. Records anchored at a snapshot that expires in turn
+are carried forward to its own descendants, then dropped (:func:`forget`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from pyiceberg.table import Table
+
+LINEAGE_TABLE_NAME = "rat_expired_lineage"
+CLAIMS_PROPERTY = "ratatouille.ingest.claims"
+
+
+def lineage_table(meta: sa.MetaData) -> sa.Table:
+    """The lineage table: expired snapshot -> a retained snapshot that descends from it."""
+    import sqlalchemy as sa
+
+    return sa.Table(
+        LINEAGE_TABLE_NAME,
+        meta,
+        sa.Column("catalog_name", sa.String(255), primary_key=True),
+        sa.Column("table_uuid", sa.String(64), primary_key=True),
+        sa.Column("snapshot_id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("anchor_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    )
+
+
+def ancestry(table: Table, branch: str) -> set[int]:
+    """Snapshot ids of the branch head (main when the table lacks the branch) and its ancestors."""
+    refs = table.metadata.refs
+    ref = refs.get(branch) or refs.get("main")
+    out: set[int] = set()
+    snap = table.metadata.snapshot_by_id(ref.snapshot_id) if ref is not None else None
+    while snap is not None and snap.snapshot_id not in out:
+        out.add(snap.snapshot_id)
+        parent = snap.parent_snapshot_id
+        snap = table.metadata.snapshot_by_id(parent) if parent is not None else None
+    return out
+
+
+def visible(conn: Any, lineage: sa.Table, catalog_name: str, table: Table, branch: str) -> set[int]:
+    """Snapshot ids whose rows ``branch`` holds: its ancestry, and expired snapshots anchored in it."""
+    import sqlalchemy as sa
+
+    seen = ancestry(table, branch)
+    rows = conn.execute(
+        sa.select(lineage.c.snapshot_id, lineage.c.anchor_id).where(
+            lineage.c.catalog_name == catalog_name,
+            lineage.c.table_uuid == str(table.metadata.table_uuid),
+        )
+    )
+    return seen | {int(sid) for sid, anchor in rows if anchor in seen}
+
+
+def keep(
+    engine: sa.engine.Engine,
+    lineage: sa.Table,
+    files: sa.Table,
+    catalog_name: str,
+    table: Table,
+    anchors: Mapping[int, set[int]],
+) -> None:
+    """Before snapshots expire: record which retained snapshots descend from each (``anchors``).
+
+    Recorded for the expiring snapshots that ingested files (they carry their claims, or registry rows
+    name them), and carried forward for records anchored at a snapshot that expires now; claims an
+    expiring commit carried but the registry still shows running become successes. Every record is a
+    fact about immutable parent links, so recording before the expiry commit is safe.
+    """
+    import sqlalchemy as sa
+
+    uuid = str(table.metadata.table_uuid)
+    wanted: dict[int, set[int]] = {}
+    base = (lineage.c.catalog_name == catalog_name, lineage.c.table_uuid == uuid)
+    with engine.begin() as conn:
+        for sid in anchors:
+            snap = table.metadata.snapshot_by_id(sid)
+            props = snap.summary.additional_properties if snap is not None and snap.summary else {}
+            claims = [int(c) for c in props.get(CLAIMS_PROPERTY, "").split(",") if c.isdigit()]
+            if claims:
+                wanted[sid] = set(anchors[sid])
+                conn.execute(
+                    sa.update(files)
+                    .where(files.c.id.in_(claims), files.c.status == "running")
+                    .values(status="ok", snapshot_id=sid, finished_at=dt.datetime.now(dt.UTC))
+                )
+        ids = list(anchors)
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            carried = sa.select(lineage.c.snapshot_id, lineage.c.anchor_id)
+            for sid, anchor in conn.execute(carried.where(*base, lineage.c.anchor_id.in_(part))):
+                wanted.setdefault(int(sid), set()).update(anchors[int(anchor)])
+            recorded = sa.select(files.c.snapshot_id).where(
+                files.c.catalog_name == catalog_name,
+                files.c.table_uuid == uuid,
+                files.c.snapshot_id.in_(part),
+            )
+            for (sid,) in conn.execute(recorded):
+                wanted.setdefault(int(sid), set()).update(anchors[int(sid)])
+        for sid, targets in wanted.items():
+            for anchor in targets:
+                same = (lineage.c.snapshot_id == sid, lineage.c.anchor_id == anchor)
+                if conn.execute(sa.select(lineage.c.anchor_id).where(*base, *same)).first() is None:
+                    row = {"catalog_name": catalog_name, "table_uuid": uuid}
+                    conn.execute(sa.insert(lineage).values(snapshot_id=sid, anchor_id=anchor, **row))
+
+
+def forget(
+    engine: sa.engine.Engine, lineage: sa.Table, catalog_name: str, table: Table, expired: set[int]
+) -> None:
+    """After snapshots expired: drop records anchored at them (their descendants carry them now)."""
+    import sqlalchemy as sa
+
+    ids = sorted(expired)
+    with engine.begin() as conn:
+        for start in range(0, len(ids), 500):
+            conn.execute(
+                sa.delete(lineage).where(
+                    lineage.c.catalog_name == catalog_name,
+                    lineage.c.table_uuid == str(table.metadata.table_uuid),
+                    lineage.c.anchor_id.in_(ids[start : start + 500]),
+                )
+            )

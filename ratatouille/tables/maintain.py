@@ -1,0 +1,88 @@
+"""Policy-driven maintenance of one table or every table: what runs nightly.
+
+For each table whose policy is enabled, in this order: compact main when it has at least
+``min_compact_files`` small files, rewrite main's manifests when there are more than ``max_manifests``,
+expire snapshots older than ``max_snapshot_age`` (keeping ``retain_last``), and sweep orphan files
+older than ``orphan_min_age``. Each step is its own commit (or none when there is nothing to do).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..catalog import list_namespaces, list_tables, load_table
+from ..errors import RatError
+from ..reading import MAIN, head_snapshot_id
+from ..sqltext import TableRef
+from .compaction import compact, data_tasks, rewrite_manifests
+from .expiry import Lineage, expire
+from .orphans import remove_orphans
+from .policy import policy_of
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
+
+
+def all_tables(catalog: Catalog) -> list[str]:
+    """``namespace.table`` of every table of the catalog."""
+    return [f"{ns}.{t}" for ns in list_namespaces(catalog) for t in list_tables(catalog, ns)]
+
+
+def maintain_table(catalog: Catalog, identifier: str, *, lineage: Lineage | None = None) -> dict[str, Any]:
+    """Apply one table's policy (see the module docstring); return what each step did.
+
+    Raises:
+        NotFound: No such table.
+        Conflict: A step kept losing to concurrent commits (the steps before it are done).
+    """
+    table = load_table(catalog, identifier)
+    policy = policy_of(table)
+    report: dict[str, Any] = {"policy": policy.as_dict()}
+    if not policy.enabled:
+        report["skipped"] = "maintenance is disabled by the table's policy"
+        return report
+    head = head_snapshot_id(table, MAIN)
+    if head is not None:
+        try:
+            tasks = data_tasks(table, identifier, head)
+        except RatError as e:  # merge-on-read: compaction does not apply, the other steps do
+            report["compaction"] = {"skipped": str(e)}
+            tasks = []
+        small = [t for t in tasks if t.file.file_size_in_bytes < policy.small_file_bytes]
+        if len(small) >= policy.min_compact_files:
+            report["compaction"] = compact(catalog, identifier, context={"maintenance": "policy"})
+        manifests = table.metadata.snapshot_by_id(head)
+        if manifests is not None and len(manifests.manifests(table.io)) > policy.max_manifests:
+            report["manifests"] = rewrite_manifests(catalog, identifier, context={"maintenance": "policy"})
+    report["expiry"] = expire(catalog, identifier, lineage=lineage)
+    report["orphans"] = remove_orphans(catalog, identifier)
+    return report
+
+
+def maintain(
+    catalog: Catalog, identifier: str | None = None, *, lineage: Lineage | None = None
+) -> dict[str, dict[str, Any]]:
+    """Apply the maintenance policy of one table, or of every table.
+
+    Args:
+        catalog: The catalog.
+        identifier: ``namespace.table``; every table when omitted.
+        lineage: The ingestion registry (see :func:`~ratatouille.tables.expiry.expire`).
+
+    Returns:
+        ``{table: report}``. Over every table, a table that fails (for any reason) reports
+        ``{"error": message}`` and the others still run; one named table raises instead.
+
+    Raises:
+        NotFound: The named table does not exist.
+    """
+    if identifier is not None:
+        name = TableRef.parse(identifier).identifier
+        return {name: maintain_table(catalog, name, lineage=lineage)}
+    out: dict[str, dict[str, Any]] = {}
+    for name in all_tables(catalog):
+        try:
+            out[name] = maintain_table(catalog, name, lineage=lineage)
+        except Exception as e:  # one table's trouble (even a storage error) does not stop the others
+            out[name] = {"error": f"{type(e).__name__}: {e}"}
+    return out
