@@ -339,8 +339,10 @@ QUERIES = [
 def test_pruning_never_changes_a_result(lakehouse: Lakehouse) -> None:
     many_files_table(lakehouse)
     pruned_some: list[bool] = []
+    # The conditions do not depend on the storage: S3 checks the pruned file lists with fewer examples.
+    examples = EXAMPLES if not lakehouse.settings.warehouse.startswith("s3:") else max(5, EXAMPLES // 4)
 
-    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(template=st.sampled_from(QUERIES), p=predicates(), q=predicates())
     def check(template: str, p: str, q: str) -> None:
         sql = (
