@@ -94,7 +94,8 @@ def _use_conditions(text: str, marker: str, strings: bool) -> dict[int, Cond | N
     if len(statements) != 1 or statements[0] is None:
         return {}
     tree = statements[0]
-    shadowing = _names_other_than_columns(tree)
+    expression_names, table_names = _names_other_than_columns(tree)
+    shadowing = expression_names | table_names
     uses: dict[int, Cond | None] = {}
     for select in tree.find_all(exp.Select):
         from_ = select.args.get("from_") or select.args.get("from")
@@ -115,8 +116,14 @@ def _use_conditions(text: str, marker: str, strings: bool) -> dict[int, Cond | N
                 if name is None or col.args.get("db") or col.args.get("catalog"):
                     return None
                 if col.args.get("table"):
-                    # A qualified column names the table's column even where an alias has its name.
-                    return name if alias is not None and _name(col.args["table"], strings) == alias else None
+                    # A qualified column names the table's column even where an alias has its name,
+                    # unless an expression has the table's alias as its own.
+                    qualifier = _name(col.args["table"], strings)
+                    return (
+                        name
+                        if alias is not None and qualifier == alias and alias not in expression_names
+                        else None
+                    )
                 # ClickHouse lets an alias of the query shadow a column: such a name may be anything.
                 return name if sole and name not in shadowing else None
 
@@ -171,20 +178,26 @@ def _join_keeps_filter(joins: list[exp.Join], position: int) -> bool:
     return True
 
 
-def _names_other_than_columns(tree: exp.Expr) -> set[str]:
-    """Aliases, CTE and table names, lambda parameters: unqualified names that may not be columns."""
+def _names_other_than_columns(tree: exp.Expr) -> tuple[set[str], set[str]]:
+    """Names a column reference could resolve to instead of a table's column.
+
+    Returns the names of expressions (aliases, CTEs, lambda parameters, alias column lists) and the
+    names of tables (their aliases). ClickHouse resolves an unqualified name to an expression alias
+    before a column, and ``t.c`` to the element ``c`` of an expression aliased ``t``.
+    """
     from sqlglot import exp
 
-    names: set[str] = set()
+    expressions: set[str] = set()
+    tables: set[str] = set()
     for node in tree.find_all(exp.Alias, exp.TableAlias, exp.Lambda):
         if isinstance(node, exp.Alias):
-            names.add(node.alias)
+            expressions.add(node.alias)
         elif isinstance(node, exp.TableAlias):
-            names.add(node.name)
-            names.update(c.name for c in node.args.get("columns") or [])
+            (expressions if isinstance(node.parent, exp.CTE) else tables).add(node.name)
+            expressions.update(c.name for c in node.args.get("columns") or [])
         else:
-            names.update(p.name for p in node.expressions)
-    return names
+            expressions.update(p.name for p in node.expressions)
+    return expressions, tables
 
 
 def predicate_filter(predicate: str, schema: Schema) -> BooleanExpression:

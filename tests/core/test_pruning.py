@@ -188,6 +188,10 @@ def test_where_the_conditions_are_taken(sql: str, expected: BooleanExpression) -
         "SELECT id FROM {b.t} GROUP BY id HAVING id > 3",
         "SELECT -id AS id FROM {b.t} WHERE id > 5",  # the alias shadows the column in ClickHouse
         "WITH 5 AS id SELECT * FROM {b.t} WHERE id > 1",
+        # An expression aliased like the table: `a.id` is then the element `id` of that expression.
+        "SELECT tuple(-id AS id) AS a FROM {b.t} AS a WHERE a.id > 5",
+        "WITH a AS (SELECT 1 AS id) SELECT * FROM {b.t} AS a WHERE a.id > 5",
+        "SELECT * FROM {b.t} WHERE b.t.id = 1",
         "SELECT * FROM {c.u} AS o LEFT JOIN {b.t} AS a ON a.id = o.id WHERE a.id = 1",  # nullable side
         "SELECT * FROM {c.u} AS o FULL JOIN {b.t} AS a ON a.id = o.id WHERE a.id = 1",
         "SELECT * FROM {b.t} AS a ANY JOIN {c.u} AS o ON a.id = o.id WHERE a.id = 1",
@@ -400,6 +404,8 @@ def test_a_day_filter_on_a_day_partitioned_table(lakehouse: Lakehouse) -> None:
     assert actual == expected == [{"id": 12}, {"id": 13}, {"id": 14}]
     ((planned, total),) = counts
     assert total == 30 and planned * 20 <= total
-    # Planned again only for another filter: the same query reuses the cached plan.
+    # A plan is kept per table, snapshot and filter: the same query is not planned again.
     plan = lakehouse.expand(sql).reads[0]
-    assert plan.files == lakehouse.expand(sql).reads[0].files and plan.pruned
+    assert plan.pruned and plan.files is lakehouse.expand(sql).reads[0].files
+    other = lakehouse.expand(sql.replace("03-06", "03-07")).reads[0]
+    assert other.planned_files == 2 and other.files is not plan.files
