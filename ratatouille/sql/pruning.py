@@ -233,9 +233,11 @@ def _predicate_condition(predicate: str) -> Cond | None:
         return None  # a subquery is not a condition on the table's columns
 
     escapes = "\\" in predicate
+    expression_names, _ = _names_other_than_columns(node)  # ClickHouse allows `(a + 1) AS b` anywhere
 
     def column_of(col: exp.Column) -> str | None:
         plain = not (col.args.get("table") or col.args.get("db") or col.args.get("catalog"))
-        return _name(col.this, not escapes) if plain else None
+        name = _name(col.this, not escapes) if plain else None
+        return name if name not in expression_names else None
 
     return condition(node, column_of, strings=not escapes)
