@@ -8,7 +8,7 @@ negation), so dropping an unknown part of an ``AND`` keeps it true of every row 
 unknown part of an ``OR`` makes the whole ``OR`` unknown.
 
 Literals are kept as written (a string stays a string): what a string means depends on the column it is
-compared to, which only the table's schema tells (see :mod:`ratatouille.sql.pruning`).
+compared to, which only the table's schema tells (see :mod:`ratatouille.sql.iceberg_filter`).
 """
 
 from __future__ import annotations
