@@ -91,11 +91,12 @@ def iceberg_to_clickhouse(t: IcebergType) -> str:
 
 def empty_select(schema: Schema) -> str:
     """A SELECT returning no rows with the columns and types of an Iceberg schema."""
-    from .sqltext import quote_identifier
+    from .sqltext import quote_identifier, quote_literal
 
+    # The type is a string literal: quoted, as a type such as DateTime64(6, 'UTC') holds quotes.
+    types = [quote_literal(nullable(iceberg_to_clickhouse(f.field_type))) for f in schema.fields]
     cols = [
-        f"CAST(NULL, '{nullable(iceberg_to_clickhouse(f.field_type))}') AS {quote_identifier(f.name)}"
-        for f in schema.fields
+        f"CAST(NULL, {t}) AS {quote_identifier(f.name)}" for f, t in zip(schema.fields, types, strict=True)
     ]
     return f"SELECT {', '.join(cols) or '1 AS _empty'} WHERE 0"
 

@@ -20,6 +20,7 @@ from .sqltext import TableRef, quote_identifier, quote_literal
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
+    from pyiceberg.expressions import BooleanExpression
     from pyiceberg.schema import Schema
     from pyiceberg.table import Table
     from pyiceberg.table.snapshots import Snapshot
@@ -116,40 +117,113 @@ def _snapshot_as_of(table: Table, ref: TableRef) -> int:
     return best
 
 
+@dataclass(frozen=True)
+class ReadPlan:
+    """What one reference reads: the data files of its snapshot that may hold rows the query keeps.
+
+    Attributes:
+        ref: The reference as written.
+        snapshot_id: The snapshot read (None for a table with no data yet).
+        row_filter: The Iceberg filter the files were planned with (``AlwaysTrue()``: all files).
+        files: The data files read.
+        total_files: The number of data files of the snapshot.
+    """
+
+    ref: TableRef
+    snapshot_id: int | None
+    row_filter: str
+    files: tuple[str, ...]
+    total_files: int
+
+    @property
+    def planned_files(self) -> int:
+        """The number of data files read."""
+        return len(self.files)
+
+    @property
+    def pruned(self) -> bool:
+        """True when some data files are skipped."""
+        return len(self.files) < self.total_files
+
+
 class _FileListCache:
-    """Data files per (table uuid, snapshot id): a snapshot never changes, so its listing is kept."""
+    """Data files per (table uuid, snapshot id, row filter): a snapshot never changes, so a plan is kept."""
 
     def __init__(self, capacity: int = 256) -> None:
-        self._items: OrderedDict[tuple[str, int], list[str]] = OrderedDict()
+        self._items: OrderedDict[tuple[str, int, str], tuple[str, ...]] = OrderedDict()
         self._capacity = capacity
         self._lock = threading.Lock()
 
-    def get(self, resolved: ResolvedTable) -> list[str]:
+    def get(self, resolved: ResolvedTable, row_filter: BooleanExpression | None = None) -> tuple[str, ...]:
+        """The data files of the snapshot that may hold rows matching ``row_filter`` (None: all)."""
         assert resolved.snapshot_id is not None
-        key = (str(resolved.table.metadata.table_uuid), resolved.snapshot_id)
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        files = _plan_files(resolved)
+        key = (str(resolved.table.metadata.table_uuid), resolved.snapshot_id, _filter_key(row_filter))
+        found = self.peek(key)
+        if found is not None:
+            return found
+        files = _plan_files(resolved, row_filter)
         with self._lock:
             self._items[key] = files
             while len(self._items) > self._capacity:
                 self._items.popitem(last=False)
         return files
 
+    def peek(self, key: tuple[str, int, str]) -> tuple[str, ...] | None:
+        """The cached plan of a key, if any."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
 
-def _plan_files(resolved: ResolvedTable) -> list[str]:
-    tasks = list(resolved.table.scan(snapshot_id=resolved.snapshot_id).plan_files())
+
+def _filter_key(row_filter: BooleanExpression | None) -> str:
+    from pyiceberg.expressions import AlwaysTrue
+
+    return "" if row_filter is None or row_filter == AlwaysTrue() else repr(row_filter)
+
+
+def _plan_files(resolved: ResolvedTable, row_filter: BooleanExpression | None = None) -> tuple[str, ...]:
+    from pyiceberg.expressions import AlwaysTrue
+
+    scan = resolved.table.scan(snapshot_id=resolved.snapshot_id, row_filter=row_filter or AlwaysTrue())
+    tasks = list(scan.plan_files())
     if any(task.delete_files for task in tasks):
         raise InvalidInput(
             f"table {resolved.ref.identifier} has row-level delete files (written by another engine); "
             "compact it before reading it here"
         )
-    return [task.file.file_path for task in tasks]
+    return tuple(task.file.file_path for task in tasks)
 
 
 FILE_LISTS = _FileListCache()
+
+
+def plan_read(resolved: ResolvedTable, row_filter: BooleanExpression | None = None) -> ReadPlan:
+    """The data files a reference reads: all of its snapshot's, or those ``row_filter`` may match.
+
+    Iceberg prunes with partition values and column statistics; the filter must hold for every row the
+    query keeps (see :mod:`ratatouille.sql.pruning`).
+    """
+    if resolved.snapshot_id is None:
+        return ReadPlan(resolved.ref, None, "AlwaysTrue()", (), 0)
+    files = FILE_LISTS.get(resolved, row_filter)
+    key = _filter_key(row_filter)
+    if not key:
+        return ReadPlan(resolved.ref, resolved.snapshot_id, "AlwaysTrue()", files, len(files))
+    return ReadPlan(resolved.ref, resolved.snapshot_id, key, files, _total_files(resolved))
+
+
+def _total_files(resolved: ResolvedTable) -> int:
+    assert resolved.snapshot_id is not None
+    listed = FILE_LISTS.peek((str(resolved.table.metadata.table_uuid), resolved.snapshot_id, ""))
+    if listed is not None:
+        return len(listed)
+    snap = resolved.snapshot
+    total = snap.summary["total-data-files"] if snap is not None and snap.summary is not None else None
+    if total is not None and str(total).isdigit():
+        return int(total)  # pyiceberg and other writers keep it: no second planning
+    return len(FILE_LISTS.get(resolved))
 
 
 def structure_of(schema: Schema) -> str:
@@ -160,12 +234,18 @@ def structure_of(schema: Schema) -> str:
     return quote_literal(", ".join(cols))
 
 
-def source_sql(engine: Engine, resolved: ResolvedTable) -> str:
-    """A parenthesized SELECT over exactly the snapshot's data, usable wherever a table goes in SQL."""
+def source_sql(engine: Engine, resolved: ResolvedTable, plan: ReadPlan | None = None) -> str:
+    """A parenthesized SELECT over exactly the snapshot's data, usable wherever a table goes in SQL.
+
+    Args:
+        engine: The engine the SQL is for.
+        resolved: The resolved reference.
+        plan: The files to read (:func:`plan_read`); all the snapshot's files when omitted.
+    """
     schema = resolved.schema
     if resolved.snapshot_id is None:
         return f"({empty_select(schema)})"
-    files = FILE_LISTS.get(resolved)
+    files = list(plan.files if plan is not None else FILE_LISTS.get(resolved))
     if not files:
         return f"({empty_select(schema)})"
     columns = ", ".join(quote_identifier(f.name) for f in schema.fields)

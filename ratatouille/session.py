@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from .errors import InvalidInput, NotFound
-from .reading import MAIN, ResolvedTable, resolve, source_sql
+from .reading import MAIN, ReadPlan, ResolvedTable, plan_read, resolve, source_sql
+from .sql.pruning import pruning_enabled, reference_filters, table_filter
 from .sqltext import (
     Found,
     TableRef,
@@ -48,6 +49,7 @@ class ExpandedSQL:
         original: The SQL as written.
         sql: The SQL the engine runs.
         tables: The resolved references, in order.
+        reads: What each of ``tables`` reads: its planned and total data files, the filter used.
         spans: (start in ``sql``, end in ``sql``, start in ``original``) of each replacement, to map
             engine error positions back to the user's text.
     """
@@ -55,6 +57,7 @@ class ExpandedSQL:
     original: str
     sql: str
     tables: list[ResolvedTable] = field(default_factory=list)
+    reads: list[ReadPlan] = field(default_factory=list)
     spans: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     def original_offset(self, position: int) -> int:
@@ -142,7 +145,11 @@ class Lakehouse:
         return resolve(self.catalog, table_ref, self.branch)
 
     def expand(self, sql: str) -> ExpandedSQL:
-        """Replace each ``{ns.t}`` reference (and ``{temp.name}``) by a snapshot-pinned read."""
+        """Replace each ``{ns.t}`` reference (and ``{temp.name}``) by a snapshot-pinned read.
+
+        Each reference reads only the data files that may hold rows its query keeps (file pruning,
+        see :mod:`ratatouille.sql.pruning`), unless inside ``pruning_disabled()``.
+        """
         if not isinstance(sql, str) or not sql.strip():
             raise InvalidInput("the SQL is empty")
         found = find_placeholders(sql)
@@ -150,6 +157,7 @@ class Lakehouse:
         if not found:
             return expanded
         rendered: dict[str, str] = {}
+        conditions = reference_filters(sql) if pruning_enabled() else {}
 
         def render(f: Found) -> str:
             assert f.table is not None
@@ -159,8 +167,14 @@ class Lakehouse:
                     rendered[key] = self._temp_source(f.table)
                 else:
                     resolved = self.resolve(f.table)
+                    meta = resolved.table.metadata
+                    row_filter = table_filter(
+                        conditions.get(key), resolved.schema, meta.schemas, meta.schema()
+                    )
+                    plan = plan_read(resolved, row_filter)
                     expanded.tables.append(resolved)
-                    rendered[key] = source_sql(self.engine, resolved)
+                    expanded.reads.append(plan)
+                    rendered[key] = source_sql(self.engine, resolved, plan)
             return rendered[key]
 
         pieces = [(f, render(f)) for f in found]
