@@ -69,12 +69,8 @@ def _columns_of(predicate: str, schema: Schema) -> list[str]:
 
 def delete_filter(predicate: str, schema: Schema) -> BooleanExpression:
     """An Iceberg row filter that every row matching ``predicate`` satisfies (prunes files)."""
-    try:
-        from ..sql.pruning import predicate_filter
-    except ImportError:  # pragma: no cover  (until pruning lands)
-        from pyiceberg.expressions import AlwaysTrue
+    from ..sql.pruning import predicate_filter
 
-        return AlwaysTrue()
     found: BooleanExpression = predicate_filter(predicate, schema)
     return found
 
