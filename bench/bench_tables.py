@@ -182,8 +182,11 @@ class Results:
 
     ratios: list[dict[str, Any]] = field(default_factory=list)
     sweep: dict[str, dict[str, Any]] = field(default_factory=dict)
-    skipped: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    notes: list[dict[str, str]] = field(default_factory=list)
+    #: The part running now: every line is filed under it, so a later run of some parts keeps the rest.
+    part: str = "setup"
+    ran: list[str] = field(default_factory=list)
 
     def ratio(
         self, name: str, ours: float, baseline: float, baseline_name: str, limit: float, unit: str = "s"
@@ -205,19 +208,23 @@ class Results:
     def check(self, name: str, ok: bool, detail: str) -> None:
         """Print and record a yes/no check."""
         print(f"{name:<44} {'ok' if ok else 'FAILED'}: {detail}", flush=True)
-        self.ratios.append({"name": name, "ok": ok, "detail": detail})
+        self.ratios.append({"part": self.part, "name": name, "ok": ok, "detail": detail})
 
     def skip(self, what: str, why: str) -> None:
         """Print a ``skipped`` line and go on."""
         line = f"skipped: {what} ({why})"
         print(line, flush=True)
-        self.skipped.append(line)
+        self.skipped.append({"part": self.part, "line": line})
+
+    def note(self, text: str) -> None:
+        """Record something odd seen during the run (printed in the summary)."""
+        self.notes.append({"part": self.part, "line": text})
 
     def _record(self, name: str, ours: float, baseline: float, baseline_name: str, limit: float) -> None:
         value = ours / baseline if baseline else float("inf")
         self.ratios.append(
-            {"name": name, "ours": ours, "baseline": baseline, "baseline_name": baseline_name,
-             "ratio": value, "target": f"<= {limit:g}", "ok": value <= limit}
+            {"part": self.part, "name": name, "ours": ours, "baseline": baseline,
+             "baseline_name": baseline_name, "ratio": value, "target": f"<= {limit:g}", "ok": value <= limit}
         )  # fmt: skip
 
 
@@ -265,8 +272,17 @@ def planned_files(lh: Lakehouse, sql: str) -> tuple[int, int, str]:
     return planned, total, "file names in the expanded SQL (no planned-file field in expand() yet)"
 
 
+def _as_count(value: Any) -> int | None:
+    """An integer as is, a list or set of files as its length; anything else is not a count."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, list | tuple | set | frozenset):
+        return len(value)
+    return None
+
+
 def _find_counts(obj: Any, path: str, depth: int) -> tuple[int, int, str] | None:
-    """Look for a ``planned*`` and a ``total*`` integer among the fields of ``obj`` and its children.
+    """Look for ``planned*`` and ``total*`` counts among the fields of ``obj`` and its children.
 
     Only dataclasses, dicts and lists are walked (not the pyiceberg tables they hold).
     """
@@ -280,9 +296,9 @@ def _find_counts(obj: Any, path: str, depth: int) -> tuple[int, int, str] | None
         items = [(f"[{i}]", v) for i, v in enumerate(obj)]
     else:
         return None
-    ints = {k: v for k, v in items if isinstance(v, int) and not isinstance(v, bool)}
-    planned = next((v for k, v in ints.items() if "planned" in k.lower()), None)
-    total = next((v for k, v in ints.items() if "total" in k.lower()), None)
+    counts = {k: _as_count(v) for k, v in items if any(w in k.lower() for w in ("planned", "total"))}
+    planned = next((v for k, v in counts.items() if "planned" in k.lower() and v is not None), None)
+    total = next((v for k, v in counts.items() if "total" in k.lower() and v is not None), None)
     if planned is not None and total is not None:
         return planned, total, path
     if depth <= 0:
@@ -380,7 +396,7 @@ def part_merge(lh: Lakehouse, res: Results, sizes: list[int], batch_rows: int, r
 def _check_merge(res: Results, name: str, result: Any) -> None:
     half = MERGE_KEYS // 2
     if (result.updated, result.inserted) != (half, half):
-        res.notes.append(
+        res.note(
             f"merge into {name}: updated {result.updated}, inserted {result.inserted} (expected {half} each)"
         )
 
@@ -557,7 +573,7 @@ def measure_ops(lh: Lakehouse, r: Rat, res: Results, name: str, keys: Keys, repe
         out["merge"].append(seconds)
     delete = delete_call(r)
     if delete is None:
-        if not any("ice_delete" in s for s in res.skipped):
+        if not any("ice_delete" in s["line"] for s in res.skipped):
             res.skip("delete in the sweep", "rat.ice_delete not available")
     else:
         for _ in range(repeat):
@@ -569,8 +585,11 @@ def measure_ops(lh: Lakehouse, r: Rat, res: Results, name: str, keys: Keys, repe
 # -- 3. pruning ------------------------------------------------------------------------------------------
 
 
-def part_pruning(lh: Lakehouse, res: Results, rows: int) -> None:
-    """A 30-day table partitioned by day; a one-day query's planned files and its result."""
+def part_pruning(lh: Lakehouse, res: Results, rows: int, where: str | None) -> None:
+    """A 30-day table partitioned by day; a one-day query's planned files and its result.
+
+    ``where`` replaces the default one-day filter (a half-open ``event_ts`` range on day 16).
+    """
     name = "bench.days"
     data = make_rows(0, rows, span_days=DAYS)
     if has_partition_by():
@@ -582,8 +601,8 @@ def part_pruning(lh: Lakehouse, res: Results, rows: int) -> None:
         lh.write(data, name, mode="append")
     print(f"  {name}: {rows:,} rows over {DAYS} days, partitioned through {how}", flush=True)
     day = EPOCH + dt.timedelta(days=DAYS // 2)
-    where = (f"event_ts >= '{day:%Y-%m-%d %H:%M:%S}' "
-             f"AND event_ts < '{day + dt.timedelta(days=1):%Y-%m-%d %H:%M:%S}'")  # fmt: skip
+    where = where or (f"event_ts >= '{day:%Y-%m-%d %H:%M:%S}' "
+                      f"AND event_ts < '{day + dt.timedelta(days=1):%Y-%m-%d %H:%M:%S}'")  # fmt: skip
     sql = f"SELECT * FROM {{{name}}} WHERE {where} ORDER BY id"
     planned, total, source = planned_files(lh, sql)
     print(f"  planned files from: {source}", flush=True)
@@ -696,17 +715,36 @@ def summary(res: Results) -> None:
         value = f"{row['ratio']:8.3f}" if "ratio" in row else f"{'':>8}"
         verdict = "ok" if row["ok"] else "MISSED"
         print(f"  {row['name']:<58} {value}  {row.get('target', ''):<8} {verdict}")
-    for line in res.skipped:
-        print(f"  {line}")
+    for skipped in res.skipped:
+        print(f"  {skipped['line']}")
     for note in res.notes:
-        print(f"  note: {note}")
+        print(f"  note: {note['line']}")
 
 
 def save(res: Results, args: argparse.Namespace, json_path: Path, png_path: Path) -> None:
-    """Write the figures as JSON and, when there is a sweep, the scaling plot."""
-    json_path.parent.mkdir(parents=True, exist_ok=True)
+    """Write the figures as JSON and, when there is a sweep, the scaling plot.
+
+    Figures are filed by part: a run of some parts replaces those parts in an existing file of the same
+    kind (quick or full) and keeps the others, so one part can be re-run without losing the rest.
+    """
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    parts: dict[str, Any] = {}
+    sweep: dict[str, Any] = {}
+    if json_path.exists():
+        with contextlib.suppress(ValueError, OSError):
+            old = json.loads(json_path.read_text())
+            if old.get("quick") == args.quick:
+                parts, sweep = old.get("parts", {}), old.get("sweep", {})
+    for part in res.ran:
+        parts[part] = {
+            "when": now,
+            "ratios": [r for r in res.ratios if r["part"] == part],
+            "skipped": [x["line"] for x in res.skipped if x["part"] == part],
+            "notes": [x["line"] for x in res.notes if x["part"] == part],
+        }
+    sweep.update({k: _json_safe(v) for k, v in res.sweep.items()})
     doc = {
-        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "when": now,
         "quick": args.quick,
         "machine": {
             "python": platform.python_version(),
@@ -715,15 +753,14 @@ def save(res: Results, args: argparse.Namespace, json_path: Path, png_path: Path
         },
         "versions": _versions(),
         "args": {k: v for k, v in vars(args).items() if k not in ("json", "png")},
-        "ratios": res.ratios,
-        "sweep": {k: _json_safe(v) for k, v in res.sweep.items()},
-        "skipped": res.skipped,
-        "notes": res.notes,
+        "parts": parts,
+        "sweep": sweep,
     }
+    json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(doc, indent=2) + "\n")
     print(f"\nfigures: {_shown(json_path)}", flush=True)
-    if res.sweep:
-        plot(res.sweep, png_path)
+    if sweep:
+        plot(sweep, png_path)
 
 
 def plot(sweep: dict[str, dict[str, Any]], path: Path) -> None:
@@ -759,7 +796,11 @@ def plot(sweep: dict[str, dict[str, Any]], path: Path) -> None:
             continue
         ax.set_title(f"vs {key}" + (f" ({data['rows']:,}-row table)" if "rows" in data else ""))
         for op in OPERATIONS:
-            points = [(x, y) for x, y in zip(data["x"], data[op], strict=True) if not math.isnan(y)]
+            points = [
+                (x, y)
+                for x, y in zip(data["x"], data[op], strict=True)
+                if y is not None and not math.isnan(y)
+            ]
             if points:
                 xs, ys = zip(*points, strict=True)
                 ax.plot(xs, ys, marker=markers[op], color=colors[op], label=labels[op])
@@ -841,6 +882,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="age the table in one history commit, or by real 100-row appends (slow)",
     )
     parser.add_argument("--pruning-rows", type=int, help="rows of the 30-day table")
+    parser.add_argument("--pruning-where", help="the one-day filter (default: an event_ts range on day 16)")
     parser.add_argument("--compact-files", type=int, help="small files before compaction")
     parser.add_argument("--compact-rows", type=int, help="rows of the compaction tables")
     parser.add_argument(
@@ -894,7 +936,7 @@ def main(argv: list[str] | None = None) -> int:
             ("append/history", lambda: part_history(
                 lh, r, res, args.history_rows, sorted(args.history), "append" in args.parts,
                 "history" in args.parts, args.repeat, args.history_mode == "appends")),
-            ("pruning", lambda: part_pruning(lh, res, args.pruning_rows)),
+            ("pruning", lambda: part_pruning(lh, res, args.pruning_rows, args.pruning_where)),
             ("compaction", lambda: part_compaction(
                 lh, r, res, args.compact_rows, args.compact_files, args.compact_target_mb, args.repeat)),
             ("size", lambda: part_size(lh, r, res, sorted(args.sizes), args.batch_rows, args.repeat)),
@@ -905,6 +947,8 @@ def main(argv: list[str] | None = None) -> int:
                 if not set(name.split("/")) & set(args.parts):
                     continue
                 print(f"-- {name}", flush=True)
+                res.part = name
+                res.ran.append(name)
                 try:
                     run()
                 except Exception as e:
