@@ -12,6 +12,7 @@ RUFF := $(BIN)/ruff
 MYPY := $(BIN)/mypy
 JUPYTER := $(BIN)/jupyter
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.bench-installed
 PIP_FLAGS ?= --disable-pip-version-check --quiet
 
 PYTEST_ARGS ?=
@@ -70,7 +71,12 @@ lab: $(STAMP) frontend ## Install, build, and open JupyterLab on notebooks/ (tut
 	RAT_HOME="$(RAT_HOME_LAB)" PATH="$(CURDIR)/$(BIN):$$PATH" $(JUPYTER) lab notebooks/tutorial.ipynb \
 		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-bench: $(STAMP) ## Run the benchmarks (bench/run.py; extra arguments: BENCH_ARGS=...)
+# The `bench` extra (matplotlib, for the scaling plot), installed once over the development install.
+$(BENCH_STAMP): $(STAMP)
+	SKIP_JUPYTER_BUILDER=1 $(PIP) install $(PIP_FLAGS) -e ".[bench]"
+	@touch $@
+
+bench: $(BENCH_STAMP) ## Run the benchmarks (bench/run.py; extra arguments: BENCH_ARGS="--quick tables")
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean: ## Remove caches and build output (keeps .venv and .lakehouse)

@@ -1,7 +1,7 @@
 """Run every benchmark (``bench/bench_*.py``), each in its own process, and print their ratio lines.
 
 ``python bench/run.py [--quick] [NAME ...]``: ``--quick`` passes smaller sizes where a benchmark takes
-them; names select benchmarks (``core``, ``ingest``...).
+them; names select benchmarks (``core``, ``ingest``, ``tables``...).
 """
 
 from __future__ import annotations
@@ -13,7 +13,11 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-QUICK_ARGS = {"core": ["--rows", "1000000", "--changed", "100000"], "pipelines": ["--repeat", "3"]}
+QUICK_ARGS = {
+    "core": ["--rows", "1000000", "--changed", "100000"],
+    "pipelines": ["--repeat", "3"],
+    "tables": ["--quick"],
+}
 
 
 def main() -> int:
