@@ -54,7 +54,7 @@ def check_predicate(engine: Engine, schema: Schema, predicate: str, table: str) 
 
 def _columns_of(predicate: str, schema: Schema) -> list[str]:
     """The table columns a predicate names (all of them when it cannot be parsed)."""
-    names = schema.column_names
+    names = [f.name for f in schema.fields]
     try:
         import sqlglot
         from sqlglot import exp

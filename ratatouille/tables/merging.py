@@ -135,7 +135,7 @@ def _complete(
     batch: pa.Table, matched: pa.Table | None, keys: list[str], metadata: TableMetadata
 ) -> pa.Table:
     """The batch with every table column: absent ones from the matched target row, else NULL."""
-    names = metadata.schema().column_names
+    names = [f.name for f in metadata.schema().fields]
     missing = [c for c in names if c not in batch.column_names]
     if not missing:
         return conform(batch, metadata)

@@ -155,7 +155,7 @@ def _find_column(schema: Schema, column: str, table: str, term: str) -> Any:
     try:
         return schema.find_field(column, case_sensitive=True)
     except ValueError:
-        columns = ", ".join(schema.column_names) or "none"
+        columns = ", ".join(f.name for f in schema.fields) or "none"
         raise InvalidInput(
             f"partition term {term!r}: {table} has no column {column!r} (its columns: {columns})"
         ) from None

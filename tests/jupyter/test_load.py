@@ -46,7 +46,8 @@ def test_load_ext_is_cheap(tmp_path: Path) -> None:
         check=True,
     )
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report["elapsed"] < 1.0, report
+    # What keeps %load_ext cheap is what it does not import; its time is a benchmark's business
+    # (bench/bench_magics.py), not a test's: on a loaded machine any fixed bound is flaky.
     assert report["loaded"] == [], report
     assert report["magics"] == [
         "rat_dev",
