@@ -1,4 +1,4 @@
-"""Partitioned tables: ``partition_by=`` on every call that creates a table, ``overwrite_partitions``, evolution."""
+"""Partitioned tables: ``partition_by=`` wherever a table is created, ``overwrite_partitions``, evolution."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ def test_overwrite_partitions_through_transform_and_magic_options(local_rat: Rat
 def test_partition_evolution_is_explicit(rat: Rat) -> None:
     rat.ice_ingest_df(events(days=2), "silver.evo", partition_by=["day(event_ts)"])
     snapshot = head(rat, "silver.evo")
-    with pytest.raises(InvalidInput, match="partitioned by day\\(event_ts\\).*ice_partition"):
+    with pytest.raises(InvalidInput, match=r"partitioned by day\(event_ts\).*ice_partition"):
         rat.ice_ingest_df(events(days=1), "silver.evo", partition_by=["month(event_ts)"])
     assert head(rat, "silver.evo") == snapshot
     assert rat.ice_partition("silver.evo", ["month(event_ts)"]) == ["month(event_ts)"]
