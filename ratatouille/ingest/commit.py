@@ -24,6 +24,7 @@ from ..errors import Conflict, InvalidInput
 from ..reading import MAIN, head_snapshot_id
 from ..tables.commit import (
     MAX_ATTEMPTS,
+    append_producer,
     conform,
     ensure_branch,
     lost_race,
@@ -281,7 +282,7 @@ class StreamWriter:
     def _stage_snapshot(self, tx: Transaction, props: dict[str, str]) -> None:
         update = tx.update_snapshot(snapshot_properties=props, branch=self.branch)
         if self.mode == "append":
-            with update.fast_append() as append:
+            with append_producer(update, tx.table_metadata) as append:
                 for f in self._files:
                     append.append_data_file(f)
             return

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pyiceberg.manifest import DataFile
     from pyiceberg.table import Table, Transaction
     from pyiceberg.table.metadata import TableMetadata
+    from pyiceberg.table.update.snapshot import UpdateSnapshot, _FastAppendFiles
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 10
@@ -168,6 +169,16 @@ def data_files(metadata: TableMetadata, table: Table, data: pa.Table, write_uuid
     )
 
 
+def append_producer(update: UpdateSnapshot, metadata: TableMetadata) -> _FastAppendFiles:
+    """A merge append when the table asks for manifest merging (ours do), else a fast append.
+
+    A fast append adds one manifest per commit, and every later commit and scan reads them all: merging
+    keeps a table's manifest count, and so a write's cost, bounded as its history grows.
+    """
+    merge = metadata.properties.get("commit.manifest-merge.enabled", "false").lower() == "true"
+    return update.merge_append() if merge else update.fast_append()
+
+
 def stage_files(
     tx: Transaction,
     table: Table,
@@ -187,7 +198,7 @@ def stage_files(
     removed = list(delete)
     meta = metadata if metadata is not None else tx.table_metadata
     update = tx.update_snapshot(snapshot_properties=props, branch=branch)
-    producer = update.overwrite() if removed else update.fast_append()
+    producer = update.overwrite() if removed else append_producer(update, meta)
     with producer as snapshot:
         for f in removed:
             snapshot.delete_data_file(f)
