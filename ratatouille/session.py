@@ -10,7 +10,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,7 @@ from .tables.writing import WriteResult, delete_rows, write_table
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
+    from pyiceberg.table import Table
 
     from .config import Settings
     from .engine import ClickHouseEngine, QueryStats
@@ -245,14 +246,29 @@ class Lakehouse:
             context={**self.context, **(context or {})},
             operation=operation,
             partition_by=partition_by,
+            after_commit=self.after_commit(ref.identifier),
         )
 
     def delete(self, target: str, predicate: str) -> WriteResult:
         """Delete the rows of ``target`` where ``predicate`` is true, on the active branch; one commit."""
         ref = self._write_target(target)
         return delete_rows(
-            self.catalog, self.engine, ref.identifier, predicate, branch=self.branch, context=self.context
-        )
+            self.catalog, self.engine, ref.identifier, predicate, branch=self.branch, context=self.context,
+            after_commit=self.after_commit(ref.identifier),
+        )  # fmt: skip
+
+    def after_commit(self, identifier: str) -> Callable[[Table], object]:
+        """The light maintenance every write of this session runs after its commit (see ``after_write``)."""
+
+        def run(table: Table) -> object:
+            from .ingest.registry import Registry
+            from .tables.maintain import after_write
+
+            return after_write(
+                self.catalog, table, identifier, lineage=lambda: Registry(self.settings, self.catalog)
+            )
+
+        return run
 
     def _write_target(self, target: str) -> TableRef:
         ref = TableRef.parse(target)

@@ -13,7 +13,7 @@ import itertools
 import random
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +56,7 @@ class StreamWriter:
         operation: The operation recorded on the snapshot.
         context: Provenance stamped on the snapshot.
         partition_by: Partition terms for a table created here; must match an existing table's.
+        after_commit: Called with the committed table (light maintenance).
     """
 
     def __init__(
@@ -68,6 +69,7 @@ class StreamWriter:
         operation: str = "ingest",
         context: Mapping[str, Any] | None = None,
         partition_by: list[str] | None = None,
+        after_commit: Callable[[Table], object] | None = None,
     ) -> None:
         if mode not in STREAM_MODES:
             raise InvalidInput(f"unknown mode {mode!r} for ingestion: use one of {', '.join(STREAM_MODES)}")
@@ -89,6 +91,7 @@ class StreamWriter:
         self._pool: ThreadPoolExecutor | None = None
         self._pending: Future[list[DataFile]] | None = None
         self.partition_by = partition_by
+        self.after_commit = after_commit
         self._table: Table | None = self._load()
         if self._table is not None:
             check_spec(partition_by, self._table.schema(), self._table.spec(), target)
@@ -257,6 +260,8 @@ class StreamWriter:
                 self._tx = None
                 self._close_pool()
                 table = self.catalog.load_table(self.target)
+                if self.after_commit is not None:
+                    self.after_commit(table)
                 return WriteResult(
                     self.target,
                     self.mode,

@@ -186,7 +186,8 @@ def ingest(
     context = {**session.context}
     partition_by = list(options.partition_by) if options.partition_by else None
     writer = StreamWriter(session.catalog, target, branch=session.branch, mode=mode,
-                          operation=f"ingest:{mode}", context=context, partition_by=partition_by)  # fmt: skip
+                          operation=f"ingest:{mode}", context=context, partition_by=partition_by,
+                          after_commit=session.after_commit(target))  # fmt: skip
     outcome = Outcome(pd.DataFrame(), files=len(sources))
     registry = Registry(session.settings, session.catalog) if track else None
     todo = list(sources)

@@ -79,33 +79,37 @@ _TRANSACTION_CLASS: type[Transaction] | None = None
 
 
 def transaction(table: Table) -> Transaction:
-    """A pyiceberg transaction whose ``table_metadata`` is computed once per staged state.
+    """A pyiceberg transaction whose ``table_metadata`` costs O(1) per read, not O(history).
 
-    pyiceberg re-applies every staged update, with a deep copy of the whole metadata (every snapshot),
-    each time ``Transaction.table_metadata`` is read, and one write reads it about twenty times: the cost
-    of a write grew with the table's history. The metadata is a frozen model, so the result for a given
-    list of staged updates can be shared; with none staged it is the table's own metadata.
+    pyiceberg re-applies every staged update and then deep-copies the whole metadata (every snapshot)
+    each time ``Transaction.table_metadata`` is read, and one write reads it about twenty times: a write
+    cost grew with the table's history. Metadata models are frozen and each update builds new containers
+    (``model_copy(update=...)``), so the staged state can be kept and advanced by the updates staged since,
+    with no copy. pyiceberg's own ``update_table_metadata`` still builds what the catalog commits.
     """
     global _TRANSACTION_CLASS
     if _TRANSACTION_CLASS is None:
         from pyiceberg.table import Transaction
-        from pyiceberg.table.update import update_table_metadata
+        from pyiceberg.table.update import _apply_table_update, _TableMetadataUpdateContext
 
-        class CachedTransaction(Transaction):
-            _cached: tuple[int, TableMetadata] | None = None
+        class IncrementalTransaction(Transaction):
+            _state: tuple[int, TableMetadata, _TableMetadataUpdateContext] | None = None
 
             @property
             def table_metadata(self) -> TableMetadata:
                 if not self._updates:
                     return self._table.metadata
-                if self._cached is None or self._cached[0] != len(self._updates):
-                    self._cached = (
-                        len(self._updates),
-                        update_table_metadata(self._table.metadata, self._updates),
-                    )
-                return self._cached[1]
+                done, metadata, context = self._state or (
+                    0,
+                    self._table.metadata,
+                    _TableMetadataUpdateContext(),
+                )
+                for update in self._updates[done:]:
+                    metadata = _apply_table_update(update, metadata, context)
+                self._state = (len(self._updates), metadata, context)
+                return metadata
 
-        _TRANSACTION_CLASS = CachedTransaction
+        _TRANSACTION_CLASS = IncrementalTransaction
     return _TRANSACTION_CLASS(table)
 
 

@@ -8,6 +8,8 @@ older than ``orphan_min_age``. Each step is its own commit (or none when there i
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..catalog import list_namespaces, list_tables, load_table
@@ -21,6 +23,7 @@ from .policy import policy_of
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
+    from pyiceberg.table import Table
 
 
 def all_tables(catalog: Catalog) -> list[str]:
@@ -86,3 +89,46 @@ def maintain(
         except Exception as e:  # one table's trouble (even a storage error) does not stop the others
             out[name] = {"error": f"{type(e).__name__}: {e}"}
     return out
+
+
+def after_write(
+    catalog: Catalog, table: Table, identifier: str, lineage: Callable[[], Lineage | None] | None = None
+) -> dict[str, Any] | None:
+    """The light maintenance a write does right after its commit: cap main's history.
+
+    When main has more than ``max_snapshots`` (plus a fifth, so that the expiry commit runs once every
+    so many writes, not after each), its oldest snapshots are expired down to ``max_snapshots`` (branch
+    and tag heads kept; files no snapshot uses any more deleted). Every snapshot costs each later write
+    metadata work, so the cap keeps a write on an old table as cheap as on a young one.
+
+    The write has committed when this runs: a failure here is reported as a warning, never raised (the
+    next write tries again, and ``ice_maintain`` does the same work).
+
+    Args:
+        catalog: The catalog.
+        table: The table as the write committed it.
+        identifier: ``namespace.table``.
+        lineage: Makes the ingestion registry, told what ancestry the expiry cuts (called only when
+            something expires).
+
+    Returns:
+        The expiry report, or None when there was nothing to do.
+    """
+    from pyiceberg.table.snapshots import ancestors_of
+
+    policy = policy_of(table)
+    cap = policy.max_snapshots
+    if not policy.enabled or not cap:
+        return None
+    main = table.metadata.snapshot_by_name(MAIN)
+    if main is None or len(table.metadata.snapshots) <= cap + max(1, cap // 5):
+        return None
+    if sum(1 for _ in ancestors_of(main, table.metadata)) <= cap:
+        return None  # the snapshots are on other branches: expiry of main would not remove them
+    try:
+        return expire(
+            catalog, identifier, older_than="0s", retain_last=cap, lineage=lineage() if lineage else None
+        )
+    except Exception as e:
+        warnings.warn(f"automatic expiry of {identifier} failed (the write is committed): {e}", stacklevel=2)
+        return None

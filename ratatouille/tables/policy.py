@@ -26,6 +26,10 @@ DEFAULT_MAX_SNAPSHOT_AGE = dt.timedelta(days=7)
 DEFAULT_ORPHAN_MIN_AGE = dt.timedelta(days=3)
 DEFAULT_MIN_COMPACT_FILES = 5
 DEFAULT_MAX_MANIFESTS = 50
+#: Main keeps at most this many snapshots: past it, writes expire the oldest (0 turns that off). Each
+#: snapshot costs every later write a little metadata work, so the cap keeps writes as cheap as on a
+#: young table.
+DEFAULT_MAX_SNAPSHOTS = 100
 #: No orphan sweep ever deletes a file younger than this: a writer's files exist before its commit.
 ORPHAN_AGE_FLOOR = dt.timedelta(hours=1)
 
@@ -45,6 +49,8 @@ class Policy:
         max_snapshot_age: Expiry removes snapshots older than this (``history.expire.max-snapshot-age-ms``).
         orphan_min_age: Unreferenced files younger than this are never deleted (at least one hour).
         max_manifests: Automatic maintenance rewrites the manifests when the head has more than this.
+        max_snapshots: Writes expire main's oldest snapshots past this many (0: never); branch and tag
+            heads are always kept.
         enabled: False keeps automatic maintenance (``maintain``) off this table.
     """
 
@@ -55,6 +61,7 @@ class Policy:
     max_snapshot_age: dt.timedelta = DEFAULT_MAX_SNAPSHOT_AGE
     orphan_min_age: dt.timedelta = DEFAULT_ORPHAN_MIN_AGE
     max_manifests: int = DEFAULT_MAX_MANIFESTS
+    max_snapshots: int = DEFAULT_MAX_SNAPSHOTS
     enabled: bool = True
 
     def as_dict(self) -> dict[str, Any]:
@@ -75,6 +82,7 @@ PROPERTIES = {
     "max_snapshot_age": "history.expire.max-snapshot-age-ms",
     "orphan_min_age": f"{PREFIX}orphan-min-age-ms",
     "max_manifests": f"{PREFIX}max-manifests",
+    "max_snapshots": f"{PREFIX}max-snapshots",
     "enabled": f"{PREFIX}enabled",
 }
 _MINIMUM = {
@@ -83,6 +91,7 @@ _MINIMUM = {
     "min_compact_files": 2,
     "retain_last": 1,
     "max_manifests": 1,
+    "max_snapshots": 0,
 }
 
 

@@ -14,7 +14,7 @@ a failed first write leaves no table behind.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +109,7 @@ class WritePlan:
     branch: str
     props: dict[str, str]
     partition_by: list[str] | None
+    after_commit: Callable[[Table], object] | None = None
 
 
 def check_mode(mode: str, merge_keys: list[str] | str | None) -> list[str] | None:
@@ -135,6 +136,7 @@ def write_table(
     context: Mapping[str, Any] | None = None,
     operation: str | None = None,
     partition_by: str | Sequence[str] | None = None,
+    after_commit: Callable[[Table], object] | None = None,
 ) -> WriteResult:
     """Write Arrow data to a table in one commit.
 
@@ -151,6 +153,7 @@ def write_table(
         operation: The operation name recorded (defaults to the mode).
         partition_by: Partition terms for a table this write creates (``["day(ts)", "bucket(16, id)"]``);
             for an existing table they must match its partitioning.
+        after_commit: Called with the committed table (light maintenance), never for a failed write.
 
     Returns:
         What the write did.
@@ -170,7 +173,7 @@ def write_table(
         check_batch(data, keys, target)
     plan = WritePlan(
         target, mode, keys, branch, snapshot_properties(operation or mode, context),
-        normalize_partition_by(partition_by),
+        normalize_partition_by(partition_by), after_commit,
     )  # fmt: skip
     ensure_namespace(catalog, namespace)
     return retrying(lambda: _attempt(catalog, engine, data, plan), f"commit to {target}")
@@ -184,6 +187,7 @@ def delete_rows(
     *,
     branch: str = MAIN,
     context: Mapping[str, Any] | None = None,
+    after_commit: Callable[[Table], object] | None = None,
 ) -> WriteResult:
     """Delete the rows where ``predicate`` (ClickHouse SQL over the table's columns) is true; one commit.
 
@@ -211,7 +215,7 @@ def delete_rows(
         if not change.delete:
             return WriteResult(target, "delete", branch, 0, 0, 0, head_snapshot_id(table, branch))
         added = stage_files(tx, table, branch, props, add=change.add, delete=change.delete, metadata=meta)
-        return _commit(tx, table, target, "delete", branch, change.deleted, change, added)
+        return _commit(tx, table, target, "delete", branch, change.deleted, change, added, after_commit)
 
     return retrying(attempt, f"commit to {target}")
 
@@ -254,7 +258,17 @@ def _attempt(catalog: Catalog, engine: Engine, data: pa.Table, plan: WritePlan) 
         props = {**props, f"{PROPERTY_PREFIX}inserted": str(change.inserted),
                  f"{PROPERTY_PREFIX}updated": str(change.updated)}  # fmt: skip
     added = stage_files(tx, table, plan.branch, props, add=change.add, delete=change.delete, metadata=meta)
-    result = _commit(tx, table, plan.target, plan.mode, plan.branch, aligned.data.num_rows, change, added)
+    result = _commit(
+        tx,
+        table,
+        plan.target,
+        plan.mode,
+        plan.branch,
+        aligned.data.num_rows,
+        change,
+        added,
+        plan.after_commit,
+    )
     result.columns_added = aligned.added
     return result
 
@@ -311,8 +325,11 @@ def _commit(
     rows: int,
     change: RowChange,
     added: int,
+    after_commit: Callable[[Table], object] | None = None,
 ) -> WriteResult:
     tx.commit_transaction()
+    if after_commit is not None:
+        after_commit(table)  # the table object holds the metadata just committed
     inserted = change.deleted if mode == "delete" else change.inserted
     return WriteResult(
         target, mode, branch, rows, inserted, change.updated, head_snapshot_id(table, branch),
@@ -350,6 +367,8 @@ def _create_and_write(catalog: Catalog, data: pa.Table, plan: WritePlan) -> Writ
     tx.append(rows, snapshot_properties=plan.props, branch=plan.branch)
     tx.commit_transaction()
     table = catalog.load_table(plan.target)
+    if plan.after_commit is not None:
+        plan.after_commit(table)
     snap = table.metadata.snapshot_by_name(plan.branch)
     files = int(snap.summary.additional_properties.get("added-data-files", 0)) if snap and snap.summary else 0
     return WriteResult(
