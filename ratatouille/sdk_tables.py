@@ -20,7 +20,7 @@ _MIB = 1024 * 1024
 
 
 class TablesMixin(FacadeBase):
-    """Table maintenance calls of ``rat`` (see docs/tables-maintenance.md)."""
+    """Table maintenance calls of ``rat`` (see docs/tables.md)."""
 
     def ice_compact(
         self, table: str, sort_by: list[str] | str | None = None, target_file_mb: float | None = None

@@ -221,10 +221,13 @@ def _table(value: str, what: str) -> str:
 
 
 def _partition_by(value: str) -> list[str]:
-    from ratatouille.tables.partitioning import normalize_partition_by
+    from ratatouille.tables.partitioning import normalize_partition_by, parse_term
 
     try:
-        return normalize_partition_by(value) or []
+        terms = normalize_partition_by(value) or []
+        for term in terms:
+            parse_term(term)  # the transform's syntax now; its column is checked against the table
+        return terms
     except InvalidInput as e:
         raise UsageError(str(e)) from e
 

@@ -50,8 +50,8 @@ def test_line_form_splits_leading_options_from_sql() -> None:
         ("--preveiw", "did you mean --preview?"),
         ("target=silver.x target=silver.y", "option target is given twice"),
         ("target=nonamespace", "target: invalid table name 'nonamespace'"),
-        ("target=silver.x mode=upsert", "mode='upsert' is not one of: append, overwrite, merge"),
-        ("mode=append", "mode= and merge_keys= describe a write: add target=namespace.table"),
+        ("target=silver.x mode=upsert", "mode='upsert' is not one of: append, overwrite, overwrite_"),
+        ("mode=append", "mode=, merge_keys= and partition_by= describe a write: add target=namespace.table"),
         ("merge_keys=id", "describe a write"),
         ("target=silver.x mode=merge", "mode=merge needs merge_keys="),
         ("target=silver.x mode=append merge_keys=id", "merge_keys= only applies to mode=merge"),
@@ -110,3 +110,19 @@ def test_bad_ingest_options(line: str, message: str) -> None:
     with pytest.raises(UsageError) as e:
         parse_ingest_options(tokenize(line, "%rat_ingest"))
     assert message in str(e.value)
+
+
+def test_partition_by_and_overwrite_partitions() -> None:
+    opts = cell_options(
+        'target=silver.ev mode=overwrite_partitions partition_by="day(ts), bucket(16, user_id)"'
+    )
+    assert opts.mode == "overwrite_partitions"
+    assert opts.partition_by == ["day(ts)", "bucket(16, user_id)"]
+    ingest = parse_ingest_options(
+        tokenize("landing/e.csv bronze.ev partition_by=day(ts) mode=overwrite_partitions", "%rat_ingest")
+    )
+    assert ingest.call == {"partition_by": ["day(ts)"], "mode": "overwrite_partitions"}
+    with pytest.raises(UsageError, match="unknown partition transform"):
+        cell_options("target=silver.ev partition_by=week(ts)")
+    with pytest.raises(UsageError, match="add target="):
+        cell_options("partition_by=day(ts)")
