@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 
 import pandas as pd
@@ -13,11 +14,10 @@ from hypothesis import strategies as st
 
 from ratatouille.errors import InvalidInput
 from ratatouille.sdk import Rat
-from ratatouille.session import Lakehouse
 
 from .conftest import data_files, head
 
-EXAMPLES = int(os.environ.get("RAT_TEST_MERGE_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("RAT_TEST_MERGE_EXAMPLES", "12"))
 
 
 def table_rows(rat: Rat, table: str) -> pd.DataFrame:
@@ -86,19 +86,16 @@ def batches(draw: st.DrawFn) -> list[pd.DataFrame]:
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(batches=batches())
-def test_file_level_merges_equal_a_whole_table_model(
-    local_settings_factory: object, batches: list[pd.DataFrame]
-) -> None:
-    lakehouse = local_settings_factory()  # type: ignore[operator]
-    rat = Rat(lakehouse)
-    seed(rat, "silver.model", files=4, per_file=50)
-    model = table_rows(rat, "silver.model")[["id", "v"]].set_index("id")["v"].to_dict()
+def test_file_level_merges_equal_a_whole_table_model(rat: Rat, batches: list[pd.DataFrame]) -> None:
+    table = f"silver.model_{next(_COUNTER)}"  # one lakehouse per setup, a new table per example
+    seed(rat, table, files=4, per_file=50)
+    model = table_rows(rat, table)[["id", "v"]].set_index("id")["v"].to_dict()
     for b in batches:
-        result = rat.ice_merge(b, "silver.model", merge_keys=["id"])
+        result = rat.ice_merge(b, table, merge_keys=["id"])
         updated = sum(1 for k in b["id"] if k in model)
         assert result == {"inserted": len(b) - updated, "updated": updated}
         model.update(dict(zip(b["id"], b["v"], strict=True)))
-    got = table_rows(rat, "silver.model")
+    got = table_rows(rat, table)
     assert got["id"].tolist() == sorted(model)
 
     def plain(v: object) -> object:
@@ -107,17 +104,9 @@ def test_file_level_merges_equal_a_whole_table_model(
     assert [plain(v) for v in got["v"]] == [plain(model[k]) for k in sorted(model)]
     # Columns the batches lack keep their values for updated rows.
     assert got["w"].notna().sum() == 200
-    lakehouse.close()
 
 
-@pytest.fixture
-def local_settings_factory(tmp_path_factory: pytest.TempPathFactory) -> object:
-    from ratatouille.config import Settings
-
-    def make() -> Lakehouse:
-        return Lakehouse(Settings.for_home(tmp_path_factory.mktemp("home")))
-
-    return make
+_COUNTER = itertools.count()
 
 
 def test_delete_rewrites_only_files_with_matching_rows(rat: Rat) -> None:
