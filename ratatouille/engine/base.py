@@ -24,6 +24,11 @@ class QueryStats:
     read_bytes: int = 0
 
 
+#: The engine session's time zone. Iceberg ``timestamp`` (without zone) values are read as UTC, as
+#: everything here treats a naive timestamp, so a literal like ``'2024-01-02'`` means the same instant
+#: on every machine, and file pruning can compare it with the files' statistics exactly.
+SESSION_TIMEZONE = "UTC"
+
 ProgressCallback = Callable[[int, int, int], None]
 """Called with (read_rows, total_rows_to_read, read_bytes) while a query runs."""
 

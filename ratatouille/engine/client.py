@@ -22,7 +22,7 @@ import pyarrow as pa
 from ..arrowtypes import fix_engine_arrow, needs_type_fix
 from ..errors import EngineError
 from ..sqltext import quote_literal
-from .base import ProgressCallback, QueryStats
+from .base import SESSION_TIMEZONE, ProgressCallback, QueryStats
 from .errors import EngineSQLError, clean_engine_message, scrub
 from .sources import collection_name, file_source
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 # Session settings clickhouse-connect gives its chDB handle (and its Arrow queries): the tracked path's own
 # handle gets the same, so a query returns the same Arrow types on both paths.
 _TRACKED_SESSION_SETTINGS = {
+    "session_timezone": SESSION_TIMEZONE,
     "output_format_arrow_string_as_string": "1",
     "date_time_input_format": "best_effort",
     "cast_string_to_dynamic_use_inference": "1",
@@ -141,7 +142,9 @@ class ClickHouseEngine:
         self._control: Any = None
         self._control_lock = threading.Lock()
         try:
-            self._client = clickhouse_connect.get_client(dsn=settings.engine)
+            self._client = clickhouse_connect.get_client(
+                dsn=settings.engine, settings={"session_timezone": SESSION_TIMEZONE}
+            )
         except Exception as e:  # the driver raises many kinds; all mean "cannot reach the engine"
             raise EngineError(f"cannot open the engine {_safe_dsn(settings.engine)}: {e}") from e
         if settings.s3_endpoint or settings.uses_s3:

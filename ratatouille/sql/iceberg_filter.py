@@ -174,23 +174,23 @@ def _literal_range(value: Value, field_type: IcebergType) -> tuple[Literal[Any],
         days = date_days(str(v), DATE32_YEARS) if kind == "str" else v if kind == "date" else None
         one = None if days is None else lit.DateLiteral(int(days))
     elif isinstance(field_type, TimestampType | TimestamptzType):
-        return _timestamp_range(value, isinstance(field_type, TimestamptzType))
+        return _timestamp_range(value)
     return None if one is None else (one, one)
 
 
-def _timestamp_range(value: Value, column_utc: bool) -> tuple[Literal[Any], Literal[Any]] | None:
+def _timestamp_range(value: Value) -> tuple[Literal[Any], Literal[Any]] | None:
     """A timestamp literal as the engine compares it to a ``DateTime64(6[, 'UTC'])`` column.
 
-    A string compared to a UTC column is read in UTC; an explicitly UTC ``toDateTime`` is an instant.
-    Other texts are read in the engine's session time zone, which the SQL does not tell: the instant is
-    then known within a day either side of the text read as UTC.
+    A string is read in the engine's session time zone, which is UTC (``engine.base.SESSION_TIMEZONE``),
+    and so is a column without zone: the text is an exact instant either way, as is an explicitly UTC
+    ``toDateTime`` (one in another zone is not taken at all). A date is known within a day either side.
     """
     from pyiceberg.expressions.literals import TimestampLiteral
 
     if value.kind == "str":
-        micros, exact = datetime_micros(str(value.value), 6, DATETIME64_YEARS), column_utc
+        micros, exact = datetime_micros(str(value.value), 6, DATETIME64_YEARS), True
     elif value.kind == "datetime":
-        micros, exact = int(value.value), value.utc
+        micros, exact = int(value.value), True  # explicitly UTC, or in the session's zone: UTC too
     elif value.kind == "date":
         micros, exact = int(value.value) * _DAY_MICROS, False
     else:
