@@ -37,7 +37,7 @@ API_VERSION = 1
 
 
 class ReadOnly(RatError):
-    """A branch action on an explorer configured read-only."""
+    """A branch action or a compaction on an explorer configured read-only."""
 
     http_status = 403
 
@@ -52,7 +52,7 @@ class Limits:
         preview_max_rows: Most rows of one preview.
         preview_default_rows: Preview rows when the request names none.
         poll_interval_ms: How often the frontend polls ``/ratatouille/changes`` (0: never).
-        read_only: Refuse branch actions.
+        read_only: Refuse branch actions and compaction.
     """
 
     max_page_size: int = 1000
