@@ -99,7 +99,7 @@ export function formatTime(iso: string | null | undefined): string {
   return d.toISOString().replace('T', ' ').slice(0, 19);
 }
 
-/** Who wrote a snapshot: the pipeline run or notebook recorded in its provenance. */
+/** Who wrote a snapshot: the pipeline run, notebook or maintenance recorded in its provenance. */
 export function provenance(snapshot: ISnapshot): string {
   const parts: string[] = [];
   if (snapshot.pipeline) {
@@ -107,6 +107,10 @@ export function provenance(snapshot: ISnapshot): string {
   }
   if (snapshot.notebook) {
     parts.push(String(snapshot.notebook));
+  }
+  if (snapshot.maintenance) {
+    // `sidebar` when Compact was clicked, `policy` for the nightly maintenance.
+    parts.push(`${String(snapshot.maintenance)} maintenance${snapshot.user ? ` by ${String(snapshot.user)}` : ''}`);
   }
   return parts.join(' · ');
 }

@@ -78,6 +78,7 @@ async def test_compact_drops_the_file_count(api: Any) -> None:
     assert after["snapshot_id"] == report["snapshot_id"]
     newest = (await api("tables", "bronze", "events", "snapshots", params={"limit": "1"}))["items"][0]
     assert (newest["operation"], newest["maintenance"]) == ("compact", "sidebar")
+    assert newest["user"]  # the Jupyter user who asked
 
     # Nothing left worth rewriting (one small file per partition): no new snapshot.
     again = await api("tables", "bronze", "events", "compact", method="POST", body={"branch": "main"})

@@ -301,6 +301,8 @@ def test_table_files_and_compact(lab: Lab) -> None:
             for close in page.locator(".Toastify__close-button").all():
                 close.click()
             page.screenshot(path=str(ARTIFACTS / "sidebar-compact.png"))
+            detail.get_by_role("tab", name="Snapshots").click()
+            expect(detail.locator(".jp-RatTable tbody tr").first).to_contain_text("sidebar maintenance by")
         finally:
             browser.close()
 
