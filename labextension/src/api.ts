@@ -63,7 +63,17 @@ export interface ITableDetail {
   row_count: number | null;
   size_bytes: number | null;
   file_count: number | null;
-  partitioning: { name: string; source: string; transform: string }[];
+  /** The partition spec as `partition_by` terms (`day(event_ts)`, `bucket(16, user_id)`); empty: unpartitioned. */
+  partitioning: string[];
+  partition_fields: { name: string; source: string; transform: string }[];
+  /** The branch the file counts describe and Compact rewrites: the branch shown, else main. */
+  files_branch: string;
+  files: number;
+  /** Data files under the table's `small_file_bytes` (null when its policy cannot be read). */
+  small_files: number | null;
+  file_bytes: number;
+  small_file_bytes: number | null;
+  target_file_bytes: number | null;
   sort_order: { source: string; transform: string; direction: string; null_order: string }[];
   properties: Record<string, string>;
   snapshot_count: number;
@@ -114,6 +124,18 @@ export interface IFastForwardResult {
   snapshot_id: string;
   previous_snapshot_id: string;
   changed: boolean;
+}
+
+export interface ICompactResult {
+  branch: string;
+  files_before: number;
+  files_after: number;
+  rewritten: number;
+  added: number;
+  bytes_before: number;
+  bytes_after: number;
+  skipped_old_spec?: number;
+  snapshot_id: string | null;
 }
 
 /** Where a table is read: a branch or tag, or a snapshot (time travel); main when both are absent. */
@@ -226,6 +248,11 @@ export class RatApi {
   /** `DELETE /ratatouille/tables/{namespace}/{table}/branches/{branch}`. */
   dropBranch(namespace: string, name: string, branch: string): Promise<IBranchResult> {
     return this.request(`${tablePath(namespace, name)}/branches/${segment(branch)}`, { method: 'DELETE' });
+  }
+
+  /** `POST /ratatouille/tables/{namespace}/{table}/compact`: bin-pack a branch head's small files. */
+  compact(namespace: string, name: string, branch = 'main'): Promise<ICompactResult> {
+    return this.request(`${tablePath(namespace, name)}/compact`, { method: 'POST', body: JSON.stringify({ branch }) });
   }
 
   private request<T>(path: string, init: RequestInit = {}): Promise<T> {

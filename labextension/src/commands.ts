@@ -8,7 +8,7 @@ import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { ApiError } from './api';
-import { referenceText, sqlCellText } from './format';
+import { canCompact, formatBytes, referenceText, sqlCellText } from './format';
 import { ExplorerModel } from './model';
 
 export namespace CommandIDs {
@@ -20,6 +20,7 @@ export namespace CommandIDs {
   export const createBranch = 'ratatouille:create-branch';
   export const fastForward = 'ratatouille:fast-forward-branch';
   export const dropBranch = 'ratatouille:drop-branch';
+  export const compact = 'ratatouille:compact-table';
 }
 
 /** What a table command acts on: the selected table unless `identifier` is given. */
@@ -203,6 +204,32 @@ export function addCommands(
       } catch (error) {
         fail(error);
       }
+    }
+  });
+
+  commands.addCommand(CommandIDs.compact, {
+    label: 'Compact Small Files…',
+    caption: "Rewrite the selected table's small data files into files of the target size",
+    isEnabled: () => model.ready && canCompact(model.detail, model.readOnly, !!model.compaction?.busy),
+    execute: async () => {
+      const detail = model.detail;
+      if (!detail) {
+        return;
+      }
+      const branch = detail.files_branch;
+      const where = branch === 'main' ? detail.identifier : `${detail.identifier}@${branch}`;
+      const ok = await showDialog({
+        title: `Compact ${where}?`,
+        body:
+          `Rewrite the ${detail.small_files} small files of ${branch} (under ${formatBytes(detail.small_file_bytes)}) ` +
+          `into files of about ${formatBytes(detail.target_file_bytes)}? This makes one new snapshot on ${branch}; ` +
+          'the rows do not change. It can take a while on a large table.',
+        buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Compact' })]
+      });
+      if (!ok.button.accept) {
+        return;
+      }
+      await model.compact();
     }
   });
 }

@@ -1,5 +1,5 @@
 /** Pure helpers: handshake messages, reference and SQL cell text, and display formatting. */
-import { ApiError, Cell, IAt, ISnapshot, IVersion } from './api';
+import { ApiError, Cell, IAt, ICompactResult, ISnapshot, ITableDetail, IVersion } from './api';
 import { API_VERSION, FRONTEND_VERSION } from './version';
 
 export type Handshake =
@@ -99,7 +99,7 @@ export function formatTime(iso: string | null | undefined): string {
   return d.toISOString().replace('T', ' ').slice(0, 19);
 }
 
-/** Who wrote a snapshot: the pipeline run or notebook recorded in its provenance. */
+/** Who wrote a snapshot: the pipeline run, notebook or maintenance recorded in its provenance. */
 export function provenance(snapshot: ISnapshot): string {
   const parts: string[] = [];
   if (snapshot.pipeline) {
@@ -107,6 +107,10 @@ export function provenance(snapshot: ISnapshot): string {
   }
   if (snapshot.notebook) {
     parts.push(String(snapshot.notebook));
+  }
+  if (snapshot.maintenance) {
+    // `sidebar` when Compact was clicked, `policy` for the nightly maintenance.
+    parts.push(`${String(snapshot.maintenance)} maintenance${snapshot.user ? ` by ${String(snapshot.user)}` : ''}`);
   }
   return parts.join(' · ');
 }
@@ -138,4 +142,39 @@ export function isNumeric(type: string): boolean {
 export function matchesFilter(identifier: string, filter: string): boolean {
   const needle = filter.trim().toLowerCase();
   return !needle || identifier.toLowerCase().includes(needle);
+}
+
+/** `Partitioned by day(ts), region` or `Unpartitioned`. */
+export function partitionText(terms: string[]): string {
+  return terms.length ? `Partitioned by ${terms.join(', ')}` : 'Unpartitioned';
+}
+
+function plural(count: number, word: string): string {
+  return `${formatCount(count)} ${word}${count === 1 ? '' : 's'}`;
+}
+
+/** `12 files (9 small)`, with ` on main` when the counts are of another branch than the one shown. */
+export function filesText(detail: ITableDetail): string {
+  const small = detail.small_files === null ? '' : ` (${formatCount(detail.small_files)} small)`;
+  const other = (detail.ref ?? null) !== detail.files_branch ? ` on ${detail.files_branch}` : '';
+  return `${plural(detail.files, 'file')}${small}${other}`;
+}
+
+/** Compaction is worth offering: at least two small files, a writable explorer, none running. */
+export function canCompact(detail: ITableDetail | null, readOnly: boolean, busy: boolean): boolean {
+  return !!detail && !readOnly && !busy && (detail.small_files ?? 0) >= 2;
+}
+
+/** What a compaction did: `main: 12 → 3 files (1.2 MB → 1.1 MB)`, or that there was nothing to merge. */
+export function compactOutcome(result: ICompactResult): string {
+  if (result.files_after === result.files_before) {
+    return (
+      `Nothing to compact on ${result.branch}: no partition has small files worth merging ` +
+      `(${plural(result.files_before, 'file')}).`
+    );
+  }
+  return (
+    `Compacted ${result.branch}: ${formatCount(result.files_before)} → ${plural(result.files_after, 'file')} ` +
+    `(${formatBytes(result.bytes_before)} → ${formatBytes(result.bytes_after)}).`
+  );
 }

@@ -7,7 +7,7 @@
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { IAt, IPage, IPreview, IRef, ISnapshot, ITableDetail, ITableName, RatApi } from './api';
+import { IAt, ICompactResult, IPage, IPreview, IRef, ISnapshot, ITableDetail, ITableName, RatApi } from './api';
 import { Handshake, handshakeResult } from './format';
 
 export const TABLE_PAGE = 100;
@@ -23,6 +23,15 @@ export interface IListing {
   items: ITableName[];
   total: number;
   loading: boolean;
+  error: string | null;
+}
+
+/** A compaction asked from the sidebar: running, or its outcome (kept until another table is selected). */
+export interface ICompaction {
+  identifier: string;
+  branch: string;
+  busy: boolean;
+  result: ICompactResult | null;
   error: string | null;
 }
 
@@ -58,6 +67,7 @@ export class ExplorerModel {
   previewLoading = false;
   previewError: string | null = null;
   marker: string | null = null;
+  compaction: ICompaction | null = null;
 
   get changed(): ISignal<this, void> {
     return this._changed;
@@ -213,6 +223,9 @@ export class ExplorerModel {
       this.snapshots = null;
       this.preview = null;
       this.previewError = null;
+      if (!this.compaction?.busy) {
+        this.compaction = null;
+      }
     }
     this.detailError = null;
     this.emit();
@@ -232,6 +245,45 @@ export class ExplorerModel {
       }
     }
     this.emit();
+  }
+
+  /** The selected table's compaction, if one runs or ran. */
+  get tableCompaction(): ICompaction | null {
+    const c = this.compaction;
+    return c && this.detail && c.identifier === this.detail.identifier ? c : null;
+  }
+
+  /**
+   * Compact the branch the detail's file counts describe (`files_branch`), then refresh: the detail then
+   * shows the new counts, and `compaction` what happened (or the error).
+   */
+  async compact(): Promise<ICompactResult | null> {
+    const detail = this.detail;
+    if (!this.selection || !detail || this.compaction?.busy) {
+      return null;
+    }
+    const { namespace, name } = this.selection;
+    const started: ICompaction = {
+      identifier: detail.identifier,
+      branch: detail.files_branch,
+      busy: true,
+      result: null,
+      error: null
+    };
+    this.compaction = started;
+    this.emit();
+    let result: ICompactResult | null = null;
+    try {
+      result = await this.api.compact(namespace, name, started.branch);
+      this.compaction = { ...started, busy: false, result };
+    } catch (error) {
+      this.compaction = { ...started, busy: false, error: message(error) };
+    }
+    this.emit();
+    if (result) {
+      await this.refresh();
+    }
+    return result;
   }
 
   setTab(tab: Tab): void {

@@ -4,4 +4,4 @@
 export const FRONTEND_VERSION = '0.1.0';
 
 /** The REST API version this frontend speaks. */
-export const API_VERSION = 1;
+export const API_VERSION = 2;

@@ -68,6 +68,18 @@ describe('RatApi', () => {
     ]);
   });
 
+  it('sends compact with the branch in a JSON body', async () => {
+    const { api, calls } = fakeServer(200, { branch: 'feature/x', files_before: 9, files_after: 2 });
+    const report = await api.compact('bronze', 'sales', 'feature/x');
+    await api.compact('bronze', 'sales');
+    expect(report.files_after).toBe(2);
+    const base = 'http://localhost:8888/lab-base/ratatouille/tables/bronze/sales/compact';
+    expect(calls.map(c => [c.method, c.url, c.body])).toEqual([
+      ['POST', base, '{"branch":"feature/x"}'],
+      ['POST', base, '{"branch":"main"}']
+    ]);
+  });
+
   it('turns error answers into ApiError', async () => {
     const { api } = fakeServer(404, { error: 'NotFound', message: 'table bronze.nope does not exist' });
     const error = await api.table('bronze', 'nope').catch(e => e);

@@ -101,6 +101,8 @@ describe('formatting', () => {
     expect(provenance(snapshot({ notebook: 'ingest.ipynb' }))).toBe('ingest.ipynb');
     expect(provenance(snapshot({ pipeline: 'daily', run_id: 'r1' }))).toBe('pipeline daily (run r1)');
     expect(provenance(snapshot())).toBe('');
+    expect(provenance(snapshot({ maintenance: 'sidebar', user: 'ada' }))).toBe('sidebar maintenance by ada');
+    expect(provenance(snapshot({ maintenance: 'policy' }))).toBe('policy maintenance');
     expect(rowDelta(snapshot({ rows_added: 3, rows_deleted: 1 }))).toBe('+3 / −1');
     expect(rowDelta(snapshot({ rows_added: 0 }))).toBe('0');
   });

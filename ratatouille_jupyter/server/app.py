@@ -3,7 +3,7 @@
 Configure it like any Jupyter application, in ``jupyter_server_config.py``::
 
     c.RatatouilleApp.home = "/data/lakehouse"      # else RAT_HOME / ratatouille.toml
-    c.RatatouilleApp.read_only = True              # refuse branch actions
+    c.RatatouilleApp.read_only = True              # refuse branch actions and compaction
     c.RatatouilleApp.preview_max_rows = 200
 
 or on the command line: ``jupyter lab --RatatouilleApp.read_only=True``.
@@ -33,7 +33,9 @@ class RatatouilleApp(ExtensionApp):
         "",
         help="Lakehouse home folder. Empty: RAT_HOME, else the ratatouille.toml found from the server root.",
     ).tag(config=True)
-    read_only = Bool(False, help="Refuse branch actions (create, fast-forward, drop).").tag(config=True)
+    read_only = Bool(False, help="Refuse branch actions (create, fast-forward, drop) and Compact.").tag(
+        config=True
+    )
     preview_max_rows = Int(500, help="Most rows one preview may ask for.").tag(config=True)
     max_page_size = Int(1000, help="Most tables or snapshots in one page.").tag(config=True)
     default_page_size = Int(100, help="Page size when a request names none.").tag(config=True)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ratatouille.errors import InvalidInput, NotFound
 from ratatouille.history import snapshot_rows
 from ratatouille.reading import MAIN
+from ratatouille.tables.partitioning import describe_spec
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
@@ -97,7 +98,7 @@ def table_detail(table: Table, ref: str | None = None, snapshot_id: int | None =
     ]
     spec = table.spec()
     names = {f.field_id: f.name for f in table.schema().fields}
-    partitioning = [
+    partition_fields = [
         {"name": p.name, "source": names.get(p.source_id, str(p.source_id)), "transform": str(p.transform)}
         for p in spec.fields
     ]
@@ -126,7 +127,8 @@ def table_detail(table: Table, ref: str | None = None, snapshot_id: int | None =
         "row_count": _int_or_none(summary.get("total-records")) if snap else 0,
         "size_bytes": _int_or_none(summary.get("total-files-size")) if snap else 0,
         "file_count": _int_or_none(summary.get("total-data-files")) if snap else 0,
-        "partitioning": partitioning,
+        "partitioning": describe_spec(spec, table.schema()),
+        "partition_fields": partition_fields,
         "sort_order": sort_order,
         "properties": dict(sorted(meta.properties.items())),
         "snapshot_count": len(meta.snapshots),

@@ -10,6 +10,7 @@ import re
 
 from .base import RatHandler
 from .branch_handlers import BranchesHandler, BranchHandler, FastForwardHandler
+from .maintenance_handlers import CompactHandler
 from .meta_handlers import ChangesHandler, VersionHandler
 from .pipelines_handlers import PipelineRunsHandler, PipelinesHandler
 from .table_handlers import (
@@ -36,6 +37,7 @@ ROUTES: list[tuple[str, type[RatHandler]]] = [
     (f"{_TABLE}/branches", BranchesHandler),
     (f"{_TABLE}/branches/{{branch}}", BranchHandler),
     (f"{_TABLE}/branches/{{branch}}/fast-forward", FastForwardHandler),
+    (f"{_TABLE}/compact", CompactHandler),
     ("/ratatouille/pipelines", PipelinesHandler),
     ("/ratatouille/pipelines/{name}/runs", PipelineRunsHandler),
 ]

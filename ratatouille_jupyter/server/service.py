@@ -22,7 +22,8 @@ from ratatouille.sqltext import TableRef, validate_branch_name, validate_identif
 
 from . import branch_actions
 from .catalog_index import TableCache, all_tables, change_marker
-from .describe import page_bounds, ref_list, snapshot_page, table_detail
+from .describe import page_bounds, ref_list, sid, snapshot_page, table_detail
+from .file_stats import FileStatsCache, file_fields
 from .jsonsafe import arrow_rows
 
 if TYPE_CHECKING:
@@ -32,11 +33,11 @@ if TYPE_CHECKING:
     from ratatouille.config import Settings
 
 #: Version of the REST API; the frontend refuses to talk to a server with another one.
-API_VERSION = 1
+API_VERSION = 2
 
 
 class ReadOnly(RatError):
-    """A branch action on an explorer configured read-only."""
+    """A branch action or a compaction on an explorer configured read-only."""
 
     http_status = 403
 
@@ -51,7 +52,7 @@ class Limits:
         preview_max_rows: Most rows of one preview.
         preview_default_rows: Preview rows when the request names none.
         poll_interval_ms: How often the frontend polls ``/ratatouille/changes`` (0: never).
-        read_only: Refuse branch actions.
+        read_only: Refuse branch actions and compaction.
     """
 
     max_page_size: int = 1000
@@ -87,6 +88,7 @@ class Explorer:
         self._config_error = config_error or "the lakehouse settings could not be read"
         self.executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="ratatouille-api")
         self._tables = TableCache()
+        self._file_stats = FileStatsCache()
         self._history: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
         self._history_lock = threading.Lock()
 
@@ -167,9 +169,15 @@ class Explorer:
     def detail(
         self, namespace: str, name: str, ref: str | None = None, snapshot_id: int | None = None
     ) -> dict[str, Any]:
-        """Schema, counts, partitioning, properties and refs of a table at a ref or snapshot."""
+        """Schema, counts, partitioning, properties and refs of a table at a ref or snapshot.
+
+        With the data files of the branch Compact would rewrite (see :func:`~.file_stats.file_fields`).
+        """
         ref, snapshot_id = _at(ref, snapshot_id)
-        return table_detail(self.table(namespace, name), ref, snapshot_id)
+        table = self.table(namespace, name)
+        detail = table_detail(table, ref, snapshot_id)
+        detail.update(file_fields(table, ref, snapshot_id, self._file_stats))
+        return detail
 
     def snapshots(
         self, namespace: str, name: str, ref: str | None = None, offset: int = 0, limit: int | None = None
@@ -239,9 +247,12 @@ class Explorer:
 
     # -- branch actions ----------------------------------------------------------------------------
 
-    def _writable(self, namespace: str, name: str) -> Table:
+    def _check_writable(self) -> None:
         if self.limits.read_only:
             raise ReadOnly("the lakehouse explorer is read-only (RatatouilleApp.read_only is set)")
+
+    def _writable(self, namespace: str, name: str) -> Table:
+        self._check_writable()
         return load_table(self.catalog, _identifier(namespace, name))  # fresh: a write must see the head
 
     def create_branch(
@@ -257,6 +268,39 @@ class Explorer:
     def drop_branch(self, namespace: str, name: str, branch: str) -> dict[str, Any]:
         """Drop ``branch``."""
         return branch_actions.drop_branch(self._writable(namespace, name), branch)
+
+    # -- maintenance -------------------------------------------------------------------------------
+
+    def compact(
+        self, namespace: str, name: str, branch: str = "main", user: str | None = None
+    ) -> dict[str, Any]:
+        """Bin-pack the small data files of ``branch``'s head (:func:`ratatouille.tables.compaction.compact`).
+
+        Args:
+            namespace: The table's namespace.
+            name: The table's name.
+            branch: The branch to compact.
+            user: Who asked (stamped on the snapshot with ``maintenance=sidebar``).
+
+        Returns:
+            The core's report (``files_before``, ``files_after``, ``rewritten``, ``added``,
+            ``bytes_before``, ``bytes_after``, ``skipped_old_spec``, ``snapshot_id`` as a string) and
+            ``branch``.
+
+        Raises:
+            ReadOnly: The explorer is read-only.
+            InvalidInput: A bad name or branch, a tag, or a table with row-level delete files.
+            NotFound: No such table or branch.
+            Conflict: Concurrent writers kept winning; nothing changed.
+        """
+        from ratatouille.tables.compaction import compact
+
+        self._check_writable()
+        identifier = _identifier(namespace, name)
+        validate_branch_name(branch)
+        context = {"maintenance": "sidebar", "user": user}
+        report = compact(self.catalog, identifier, branch=branch, context=context)
+        return {**report, "branch": branch, "snapshot_id": sid(report.get("snapshot_id"))}
 
 
 def _identifier(namespace: str, name: str) -> str:

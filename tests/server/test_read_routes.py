@@ -75,6 +75,8 @@ async def test_table_detail(api: Any) -> None:
         ("amount", "double", True),
     ]
     assert body["partitioning"] == []
+    assert (body["files_branch"], body["files"], body["small_files"]) == ("main", 2, 2)
+    assert body["file_bytes"] == body["size_bytes"]
     assert isinstance(body["properties"], dict)
     assert body["snapshot_count"] == 3
     assert [(r["name"], r["type"]) for r in body["refs"]] == [
@@ -86,8 +88,11 @@ async def test_table_detail(api: Any) -> None:
 
     dev = await api("tables", "bronze", "sales", params={"ref": "dev"})
     assert (dev["ref"], dev["row_count"]) == ("dev", 5)
+    assert (dev["files_branch"], dev["files"]) == ("dev", 3)
+    tag = await api("tables", "bronze", "sales", params={"ref": "v1"})
+    assert (tag["files_branch"], tag["files"]) == ("main", 2)
     old = await api("tables", "bronze", "sales", params={"snapshot_id": body["refs"][0]["snapshot_id"]})
-    assert old["ref"] is None and old["row_count"] == 4
+    assert old["ref"] is None and old["row_count"] == 4 and old["files_branch"] == "main"
 
 
 async def test_unknown_table_is_404_with_a_hint(api_error: Any) -> None:

@@ -1,7 +1,9 @@
 """The sidebar in a real browser: JupyterLab on a sample lakehouse, driven with Debian's Chromium.
 
 Opens the panel, filters, opens a table, previews rows, inserts a ``%%rat_sql`` cell into a notebook,
-reads the kernel's branch in the status bar, and saves a screenshot to ``test-artifacts/sidebar.png``.
+reads the kernel's branch in the status bar, and saves a screenshot to ``test-artifacts/sidebar.png``;
+compacts a table's small files from its detail (``test-artifacts/sidebar-compact.png``, the image of
+``docs/img/sidebar-compact.png``).
 The frontend must have been built (``npm run build:prod`` in ``labextension/``, or ``pip install``).
 """
 
@@ -256,6 +258,51 @@ def test_sidebar_end_to_end(lab: Lab) -> None:
             page.mouse.move(700, 450)
             expect(page.locator("#jupyterlab-splash")).to_have_count(0, timeout=15_000)
             page.screenshot(path=str(ARTIFACTS / "sidebar-dark.png"))
+        finally:
+            browser.close()
+
+
+def test_table_files_and_compact(lab: Lab) -> None:
+    """The detail shows the partitioning and file counts; Compact (confirmed) brings the counts down."""
+    import pyarrow as pa
+    from playwright.sync_api import expect, sync_playwright
+
+    from ratatouille.config import Settings
+    from ratatouille.session import Lakehouse
+
+    lh = Lakehouse(Settings.for_home(lab.root.parent / "lakehouse"))
+    for day in range(4):  # four appends of two regions: eight small files
+        rows = pa.table({"id": [2 * day, 2 * day + 1], "region": ["north", "south"], "amount": [1.5, 2.5]})
+        lh.write(rows, "bronze.events", partition_by=["region"])
+    lh.close()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{lab.url}/lab/workspaces/compact/tree/scratch.ipynb?reset&token={lab.token}")
+            expect(page.locator(".jp-Notebook")).to_be_visible(timeout=60_000)
+            page.locator('.jp-SideBar [data-id="ratatouille-explorer"]').click()
+            page.get_by_label("Filter tables").fill("events")
+            page.get_by_test_id("rat-table-bronze.events").click()
+            detail = page.locator(".jp-RatDetail")
+            expect(detail.get_by_test_id("rat-partitioning")).to_have_text("Partitioned by region")
+            counts = detail.get_by_test_id("rat-file-counts")
+            expect(counts).to_have_text("8 files (8 small)", timeout=15_000)
+
+            detail.get_by_role("button", name="Compact", exact=True).click()
+            dialog = page.locator(".jp-Dialog")
+            expect(dialog).to_contain_text("Rewrite the 8 small files of main")
+            dialog.locator(".jp-mod-accept").click()
+            expect(counts).to_have_text("2 files (2 small)", timeout=30_000)
+            outcome = detail.get_by_test_id("rat-compact-outcome")
+            expect(outcome).to_contain_text("Compacted main: 8 → 2 files")
+            expect(detail.locator(".jp-RatDetail-stats")).to_contain_text("8 rows")
+            for close in page.locator(".Toastify__close-button").all():
+                close.click()
+            page.screenshot(path=str(ARTIFACTS / "sidebar-compact.png"))
+            detail.get_by_role("tab", name="Snapshots").click()
+            expect(detail.locator(".jp-RatTable tbody tr").first).to_contain_text("sidebar maintenance by")
         finally:
             browser.close()
 

@@ -4,9 +4,10 @@ import * as React from 'react';
 
 import { ITableDetail } from '../api';
 import { CommandIDs } from '../commands';
-import { atSuffix, formatBytes, formatCount, formatTime, provenance, rowDelta } from '../format';
+import { atSuffix, canCompact, formatBytes, formatCount, formatTime, provenance, rowDelta } from '../format';
 import { ExplorerModel, Tab } from '../model';
 import { DataGrid } from './DataGrid';
+import { TableFiles } from './TableFiles';
 
 const TABS: [Tab, string][] = [
   ['schema', 'Schema'],
@@ -118,7 +119,7 @@ function Properties({ detail }: { detail: ITableDetail }): JSX.Element {
     ['format version', String(detail.format_version)],
     ['uuid', detail.uuid],
     ['last updated', formatTime(detail.last_updated)],
-    ['partitioning', detail.partitioning.map(p => `${p.transform}(${p.source})`).join(', ') || 'none'],
+    ['partitioning', detail.partitioning.join(', ') || 'none'],
     ['sort order', detail.sort_order.map(s => `${s.source} ${s.direction}`).join(', ') || 'none'],
     ...Object.entries(detail.properties)
   ];
@@ -181,10 +182,18 @@ export function TableDetail({ model, commands }: { model: ExplorerModel; command
       {model.detailError && <div className="jp-RatExplorer-error" role="alert">{model.detailError}</div>}
       {detail && (
         <div className="jp-RatDetail-stats">
-          {formatCount(detail.row_count)} rows · {formatBytes(detail.size_bytes)} · {formatCount(detail.file_count)} files ·{' '}
-          {formatCount(detail.snapshot_count)} snapshots
-          {detail.partitioning.length > 0 && <> · partitioned by {detail.partitioning.map(p => p.source).join(', ')}</>}
+          {formatCount(detail.row_count)} rows · {formatBytes(detail.size_bytes)} · {formatCount(detail.snapshot_count)}{' '}
+          snapshots
         </div>
+      )}
+      {detail && (
+        <TableFiles
+          detail={detail}
+          compaction={model.tableCompaction}
+          canCompact={canCompact(detail, model.readOnly, !!model.compaction?.busy)}
+          readOnly={model.readOnly}
+          onCompact={() => void commands.execute(CommandIDs.compact)}
+        />
       )}
       <div className="jp-RatDetail-actions" role="toolbar" aria-label="Table actions">
         <Action commands={commands} id={CommandIDs.preview} label="Preview" />
