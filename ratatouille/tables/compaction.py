@@ -183,11 +183,7 @@ def _attempt(
             rows = _read(catalog, identifier, branch, head, scan, group)
             if sort_by:
                 rows = rows.sort_by([(c, "ascending") for c in sort_by])
-            # The writer cuts files by the rows' in-memory size, several times their Parquet size: scale
-            # its target by the group's ratio, or the new files would be small again (and compacted
-            # again every night).
-            on_disk = max(1, sum(t.file.file_size_in_bytes for t in group))
-            writer_target = max(target, int(target * rows.nbytes / on_disk))
+            rows, writer_target = _file_batches(rows, target)
             metadata = table.metadata.model_copy(
                 update={
                     "properties": {
@@ -196,7 +192,6 @@ def _attempt(
                     }
                 }
             )
-            rows = _rebatch(rows, writer_target)
             added.extend(
                 _dataframe_to_data_files(
                     table_metadata=metadata,
@@ -254,16 +249,31 @@ def _read(
         raise
 
 
-def _rebatch(rows: pa.Table, target: int) -> pa.Table:
-    """Slice rows into batches of about an eighth of the target size.
+def _file_batches(rows: pa.Table, target: int) -> tuple[pa.Table, int]:
+    """Rows in one batch per file of about ``target`` Parquet bytes, and the writer target to match.
 
-    pyiceberg's writer packs whole record batches into files; a scan yields one batch per old file, so
-    unsliced the old files' boundaries would survive (eight 12 kB files stay eight with a 16 kB target).
+    The second value is the in-memory size per file that makes pyiceberg's writer put one batch in each
+    file. The writer cuts files by the rows' in-memory size, several times their Parquet size, and packs whole
+    record batches: so the Parquet size of the rows is estimated from a sample written the way the
+    table writes (zstd), the file count is that over the target (at least one), and the rows are sliced
+    evenly into that many batches. Neither the old files' boundaries nor a small last file survive.
     """
+    import io
+
+    import pyarrow.parquet as pq
+
     if rows.num_rows == 0 or rows.nbytes == 0:
-        return rows
-    per_batch = max(1, rows.num_rows * max(1, target // 8) // rows.nbytes)
-    return pa.Table.from_batches(rows.combine_chunks().to_batches(max_chunksize=per_batch), rows.schema)
+        return rows, target
+    sample = rows.slice(0, min(rows.num_rows, 100_000))
+    buffer = io.BytesIO()
+    pq.write_table(sample, buffer, compression="zstd")
+    estimate = buffer.tell() * rows.num_rows / max(1, sample.num_rows)
+    # A little under the estimate, so that an estimate slightly high never adds a nearly empty file.
+    files = max(1, math.ceil(0.95 * estimate / target))
+    per_file = math.ceil(rows.num_rows / files)
+    batches = rows.combine_chunks().to_batches(max_chunksize=per_file)
+    largest = max(b.nbytes for b in batches)
+    return pa.Table.from_batches(batches, rows.schema), int(largest * 1.05) + 1
 
 
 def _overwrite() -> Any:
