@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 from ..catalog import load_table
 from ..errors import InvalidInput
+from .expiry import referenced_files
 from .policy import ORPHAN_AGE_FLOOR, parse_duration, policy_of
 
 if TYPE_CHECKING:
@@ -68,17 +69,8 @@ def referenced(table: Table) -> set[str]:
     paths = {table.metadata_location, *(entry.metadata_file for entry in meta.metadata_log)}
     paths.update(s.statistics_path for s in meta.statistics)
     paths.update(s.statistics_path for s in getattr(meta, "partition_statistics", []))
-    seen: set[str] = set()
-    for snap in meta.snapshots:
-        paths.add(snap.manifest_list)
-        for manifest in snap.manifests(table.io):
-            if manifest.manifest_path in seen:
-                continue
-            seen.add(manifest.manifest_path)
-            paths.update(
-                e.data_file.file_path for e in manifest.fetch_manifest_entry(table.io, discard_deleted=True)
-            )
-    paths |= seen
+    lists, manifests, files = referenced_files(table)
+    paths |= lists | manifests | files
     return {_key(p) for p in paths}
 
 
