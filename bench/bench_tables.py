@@ -19,9 +19,6 @@ Parts (``--parts``, comma-separated; all by default):
   one the ``append`` part ages: its 3,000 snapshots are made once, in one history commit (see
   :func:`add_history`; ``--history-mode appends`` makes real appends, hours at 3,000).
 
-Features that have not landed yet are detected and their part prints ``skipped: <feature> not
-available`` and the run goes on.
-
 The sweep's figures go to ``bench/results/tables.json`` and ``docs/img/scaling.png`` (``--quick``:
 ``bench/results/tables-quick.json`` and ``bench/results/scaling-quick.png``, git-ignored).
 
@@ -33,7 +30,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import inspect
 import json
 import math
 import platform
@@ -44,7 +40,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +54,7 @@ from ratatouille.catalog import drop_table
 from ratatouille.config import Settings
 from ratatouille.sdk import Rat
 from ratatouille.session import Lakehouse
+from ratatouille.sql.pruning import pruning_disabled
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -228,94 +225,10 @@ class Results:
         )  # fmt: skip
 
 
-# -- features that are being added: detected, never assumed ---------------------------------------------
-
-
-def has_partition_by() -> bool:
-    """``Lakehouse.write(..., partition_by=...)`` exists."""
-    return "partition_by" in inspect.signature(Lakehouse.write).parameters
-
-
-def delete_call(r: Rat) -> Callable[[str, str], Any] | None:
-    """``rat.ice_delete(table, predicate)``, or None until it lands."""
-    fn = getattr(r, "ice_delete", None)
-    return fn if callable(fn) else None
-
-
-def compact_call(r: Rat) -> Callable[..., Any] | None:
-    """``rat.ice_compact(table, sort_by=None, target_file_mb=None)``, or None until it lands."""
-    fn = getattr(r, "ice_compact", None)
-    return fn if callable(fn) else None
-
-
-def pruning_switch() -> Callable[[], contextlib.AbstractContextManager[Any]] | None:
-    """``ratatouille.sql.pruning.pruning_disabled``, or None until it lands."""
-    try:
-        from ratatouille.sql.pruning import pruning_disabled  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return pruning_disabled  # type: ignore[no-any-return]
-
-
-def planned_files(lh: Lakehouse, sql: str) -> tuple[int, int, str]:
-    """(files the query plans to read, files of the snapshot, where the figures came from).
-
-    The SQL expansion is getting per-table planned/total file counts; until then, the planned files are
-    the data file names in the expanded SQL and the total comes from the snapshot's manifests.
-    """
-    expanded = lh.expand(sql)
-    found = _find_counts(expanded, "expand()", depth=2)
-    if found is not None:
-        return found
-    planned = expanded.sql.count(".parquet")
-    total = sum(len(list(t.table.scan(snapshot_id=t.snapshot_id).plan_files())) for t in expanded.tables)
-    return planned, total, "file names in the expanded SQL (no planned-file field in expand() yet)"
-
-
-def _as_count(value: Any) -> int | None:
-    """An integer as is, a list or set of files as its length; anything else is not a count."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, list | tuple | set | frozenset):
-        return len(value)
-    return None
-
-
-def _find_counts(obj: Any, path: str, depth: int) -> tuple[int, int, str] | None:
-    """Look for ``planned*`` and ``total*`` counts among the fields of ``obj`` and its children.
-
-    Only dataclasses, dicts and lists are walked (not the pyiceberg tables they hold).
-    """
-    items: list[tuple[str, Any]]
-    if is_dataclass(obj) and not isinstance(obj, type):
-        items = [(f.name, getattr(obj, f.name)) for f in fields(obj)]
-        items += [(n, getattr(obj, n, None)) for n in ("planned_files", "total_files", "files")]
-    elif isinstance(obj, dict):
-        items = [(str(k), v) for k, v in obj.items()]
-    elif isinstance(obj, list | tuple):
-        items = [(f"[{i}]", v) for i, v in enumerate(obj)]
-    else:
-        return None
-    counts = {k: _as_count(v) for k, v in items if any(w in k.lower() for w in ("planned", "total"))}
-    planned = next((v for k, v in counts.items() if "planned" in k.lower() and v is not None), None)
-    total = next((v for k, v in counts.items() if "total" in k.lower() and v is not None), None)
-    if planned is not None and total is not None:
-        return planned, total, path
-    if depth <= 0:
-        return None
-    sums: list[tuple[int, int]] = []
-    for name, value in items:
-        if name in ("table", "original", "sql", "spans") or value is None:
-            continue
-        child = _find_counts(value, f"{path}.{name}", depth - 1)
-        if child is not None:
-            if isinstance(obj, list | tuple):
-                sums.append(child[:2])  # one entry per table: add them up
-            else:
-                return child
-    if sums:
-        return sum(p for p, _ in sums), sum(t for _, t in sums), f"{path}[*] (summed)"
-    return None
+def planned_files(lh: Lakehouse, sql: str) -> tuple[int, int]:
+    """(files the query plans to read, files of the snapshots it reads), from the SQL expansion."""
+    reads = lh.expand(sql).reads
+    return sum(r.planned_files for r in reads), sum(r.total_files for r in reads)
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
@@ -560,7 +473,7 @@ def measure_ops(lh: Lakehouse, r: Rat, res: Results, name: str, keys: Keys, repe
     """
     out: dict[str, list[float]] = {op: [] for op in OPERATIONS}
     sql = f"SELECT count(), sum(amount) FROM {{{name}}}"
-    for _ in range(repeat):
+    for _ in range(3 * repeat):  # a short operation: more samples for a steady median
         batch = keys.append_batch()
         out["append"].append(timed(lambda b=batch: lh.write(b, name, mode="append"))[0])
     for _ in range(repeat):
@@ -571,14 +484,9 @@ def measure_ops(lh: Lakehouse, r: Rat, res: Results, name: str, keys: Keys, repe
         seconds, result = timed(lambda b=batch: lh.write(b, name, mode="merge", merge_keys=["id"]))
         _check_merge(res, name, result)
         out["merge"].append(seconds)
-    delete = delete_call(r)
-    if delete is None:
-        if not any("ice_delete" in s["line"] for s in res.skipped):
-            res.skip("delete in the sweep", "rat.ice_delete not available")
-    else:
-        for _ in range(repeat):
-            predicate = keys.delete_predicate()
-            out["delete"].append(timed(lambda p=predicate: delete(name, p))[0])
+    for _ in range(repeat):
+        predicate = keys.delete_predicate()
+        out["delete"].append(timed(lambda p=predicate: r.ice_delete(name, p))[0])
     return {op: median(samples) for op, samples in out.items()}
 
 
@@ -592,45 +500,21 @@ def part_pruning(lh: Lakehouse, res: Results, rows: int, where: str | None) -> N
     """
     name = "bench.days"
     data = make_rows(0, rows, span_days=DAYS)
-    if has_partition_by():
-        how = "Lakehouse.write(partition_by=['day(event_ts)'])"
-        lh.write(data, name, mode="append", partition_by=["day(event_ts)"])  # type: ignore[call-arg]
-    else:
-        how = "pyiceberg update_spec (fallback: Lakehouse.write(partition_by=...) not available)"
-        create_day_partitioned(lh, name, data.schema)
-        lh.write(data, name, mode="append")
-    print(f"  {name}: {rows:,} rows over {DAYS} days, partitioned through {how}", flush=True)
+    lh.write(data, name, mode="append", partition_by=["day(event_ts)"])
+    print(f"  {name}: {rows:,} rows over {DAYS} days, partitioned by day(event_ts)", flush=True)
     day = EPOCH + dt.timedelta(days=DAYS // 2)
     where = where or (f"event_ts >= '{day:%Y-%m-%d %H:%M:%S}' "
                       f"AND event_ts < '{day + dt.timedelta(days=1):%Y-%m-%d %H:%M:%S}'")  # fmt: skip
     sql = f"SELECT * FROM {{{name}}} WHERE {where} ORDER BY id"
-    planned, total, source = planned_files(lh, sql)
-    print(f"  planned files from: {source}", flush=True)
+    planned, total = planned_files(lh, sql)
     res.count_ratio("pruning: files planned for one day of 30", planned, total, "all", 1 / 20)
-    switch = pruning_switch()
-    if switch is None:
-        res.skip("pruning result check", "ratatouille.sql.pruning.pruning_disabled not available")
-    else:
-        pruned_s, pruned = timed(lambda: lh.query_arrow(sql))
-        with switch():
-            full_s, full = timed(lambda: lh.query_arrow(sql))
-        res.check("pruning: one day, same rows as unpruned", pruned.equals(full),
-                  f"{pruned.num_rows:,} rows pruned vs {full.num_rows:,} unpruned")  # fmt: skip
-        report("pruning: one-day query, pruned vs unpruned", pruned_s, full_s, "unpruned", "reported")
+    pruned_s, pruned = timed(lambda: lh.query_arrow(sql))
+    with pruning_disabled():
+        full_s, full = timed(lambda: lh.query_arrow(sql))
+    res.check("pruning: one day, same rows as unpruned", pruned.equals(full),
+              f"{pruned.num_rows:,} rows pruned vs {full.num_rows:,} unpruned")  # fmt: skip
+    report("pruning: one-day query, pruned vs unpruned", pruned_s, full_s, "unpruned", "reported")
     drop(lh, name)
-
-
-def create_day_partitioned(lh: Lakehouse, name: str, schema: pa.Schema) -> None:
-    """Create the table partitioned by ``day(event_ts)`` with pyiceberg (until ``partition_by`` lands)."""
-    from pyiceberg.transforms import DayTransform
-
-    namespace = name.split(".")[0]
-    lh.catalog.create_namespace_if_not_exists(namespace)
-    table = lh.catalog.create_table(
-        name, pa.schema([pa.field(f.name, f.type, nullable=True) for f in schema])
-    )
-    with table.update_spec() as spec:
-        spec.add_field("event_ts", DayTransform(), "event_ts_day")
 
 
 # -- 4. compaction ---------------------------------------------------------------------------------------
@@ -653,16 +537,7 @@ def part_compaction(
     group_sql = (
         "SELECT category, sum(amount) AS total, count() AS n FROM {{{}}} GROUP BY category ORDER BY category"
     )
-    compact = compact_call(r)
-    if compact is None:
-        res.skip("compaction", "rat.ice_compact not available")
-        # Still worth a line: what the small files cost today, the gap compaction is to close.
-        lh.write(data, whole, mode="append")
-        report(f"first count() on {made:,} small files", first_query(lh, count_sql.format(small)),
-               first_query(lh, count_sql.format(whole)), "one piece", "reported (no compaction)")  # fmt: skip
-        drop(lh, small, whole)
-        return
-    seconds, _ = timed(lambda: compact(small, target_file_mb=target_mb))
+    seconds, _ = timed(lambda: r.ice_compact(small, target_file_mb=target_mb))
     after = data_files(lh, small)
     total_bytes = sum(f.file_size_in_bytes for f in after)
     bound = max(1, math.ceil(total_bytes / (target_mb * 1024 * 1024)))
