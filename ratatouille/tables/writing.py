@@ -248,7 +248,7 @@ def _attempt(catalog: Catalog, engine: Engine, data: pa.Table, plan: WritePlan) 
         with tx.update_schema() as update:
             update.union_by_name(aligned.new_schema)
     ensure_branch(tx, table, plan.branch)
-    # pyiceberg rebuilds the transaction's metadata on every access: read it once per attempt.
+    # The staged metadata (schema evolved, branch created) that the change is computed against.
     meta = tx.table_metadata
     # compute
     change = _compute(engine, table, meta, plan, aligned.data)
