@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from .arrowtypes import empty_select, iceberg_to_clickhouse, nullable
 from .catalog import load_table
-from .errors import InvalidInput, NotFound
+from .errors import NotFound
 from .sqltext import TableRef, quote_identifier, quote_literal
 
 if TYPE_CHECKING:
@@ -184,16 +184,11 @@ def _filter_key(row_filter: BooleanExpression | None) -> str:
 
 
 def _plan_files(resolved: ResolvedTable, row_filter: BooleanExpression | None = None) -> tuple[str, ...]:
-    from pyiceberg.expressions import AlwaysTrue
+    # Imported here: the tables package imports this module.
+    from .tables.datafiles import matching_files
 
-    scan = resolved.table.scan(snapshot_id=resolved.snapshot_id, row_filter=row_filter or AlwaysTrue())
-    tasks = list(scan.plan_files())
-    if any(task.delete_files for task in tasks):
-        raise InvalidInput(
-            f"table {resolved.ref.identifier} has row-level delete files (written by another engine); "
-            "compact it before reading it here"
-        )
-    return tuple(task.file.file_path for task in tasks)
+    assert resolved.snapshot_id is not None
+    return tuple(f.file_path for f in matching_files(resolved.table, resolved.snapshot_id, row_filter))
 
 
 FILE_LISTS = _FileListCache()

@@ -192,7 +192,7 @@ def stage_files(
     add: pa.Table | None = None,
     delete: Iterable[DataFile] = (),
     metadata: TableMetadata | None = None,
-) -> int:
+) -> list[DataFile]:
     """Stage ONE snapshot on ``branch`` that removes ``delete`` and adds ``add``'s rows; return files added.
 
     Without deletions the snapshot is a fast append; otherwise an overwrite (pyiceberg's own
@@ -209,4 +209,4 @@ def stage_files(
         written = data_files(meta, table, add, snapshot.commit_uuid) if add is not None else []
         for f in written:
             snapshot.append_data_file(f)
-    return len(written)
+    return written

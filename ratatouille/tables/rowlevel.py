@@ -40,18 +40,9 @@ def plan_data_files(
     Raises:
         InvalidInput: The snapshot has row-level delete files.
     """
-    from pyiceberg.expressions import AlwaysTrue
+    from .datafiles import matching_files
 
-    from ..errors import InvalidInput
-
-    scan = table.scan(snapshot_id=snapshot_id, row_filter=row_filter or AlwaysTrue())
-    tasks = list(scan.plan_files())
-    if any(task.delete_files for task in tasks):
-        raise InvalidInput(
-            f"table {table.name()} has row-level delete files (written by another engine); "
-            "compact it before changing rows here"
-        )
-    return [task.file for task in tasks]
+    return matching_files(table, snapshot_id, row_filter)
 
 
 def key_filter(batch: pa.Table, keys: Sequence[str], schema: Schema) -> BooleanExpression:

@@ -34,6 +34,7 @@ from .commit import (
     stage_files,
     transaction,
 )
+from .datafiles import carry
 from .deleting import check_predicate, delete_change
 from .evolution import align
 from .merging import RowChange, check_batch, merge_change
@@ -41,6 +42,7 @@ from .partitioning import build_spec, check_spec, normalize_partition_by
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
+    from pyiceberg.manifest import DataFile
     from pyiceberg.table import Table, Transaction
     from pyiceberg.table.metadata import TableMetadata
 
@@ -215,7 +217,7 @@ def delete_rows(
         if not change.delete:
             return WriteResult(target, "delete", branch, 0, 0, 0, head_snapshot_id(table, branch))
         added = stage_files(tx, table, branch, props, add=change.add, delete=change.delete, metadata=meta)
-        return _commit(tx, table, target, "delete", branch, change.deleted, change, added, after_commit)
+        return _commit(tx, table, target, "delete", branch, change.deleted, change, added, head, after_commit)
 
     return retrying(attempt, f"commit to {target}")
 
@@ -267,6 +269,7 @@ def _attempt(catalog: Catalog, engine: Engine, data: pa.Table, plan: WritePlan) 
         aligned.data.num_rows,
         change,
         added,
+        _read_head(meta, plan.branch),
         plan.after_commit,
     )
     result.columns_added = aligned.added
@@ -324,16 +327,20 @@ def _commit(
     branch: str,
     rows: int,
     change: RowChange,
-    added: int,
+    added: list[DataFile],
+    parent: int | None,
     after_commit: Callable[[Table], object] | None = None,
 ) -> WriteResult:
     tx.commit_transaction()
+    snapshot_id = head_snapshot_id(table, branch)  # the table object holds the metadata just committed
+    # The commit asserted the head it was planned on: the new snapshot's files are known exactly.
+    carry(table, parent, snapshot_id, change.delete, added)
     if after_commit is not None:
-        after_commit(table)  # the table object holds the metadata just committed
+        after_commit(table)
     inserted = change.deleted if mode == "delete" else change.inserted
     return WriteResult(
-        target, mode, branch, rows, inserted, change.updated, head_snapshot_id(table, branch),
-        files_added=added, files_removed=len(change.delete),
+        target, mode, branch, rows, inserted, change.updated, snapshot_id,
+        files_added=len(added), files_removed=len(change.delete),
     )  # fmt: skip
 
 

@@ -160,3 +160,19 @@ def test_delete_on_a_dev_branch_leaves_main_alone(local_rat: Rat) -> None:
     local_rat.dev(None)
     assert head(local_rat, "silver.br") == main
     assert local_rat.query("SELECT count() AS n FROM {silver.br}")["n"][0] == 100
+
+
+def test_the_files_a_write_carries_equal_a_fresh_plan(rat: Rat) -> None:
+    from ratatouille.tables.datafiles import SNAPSHOT_FILES, snapshot_files
+
+    seed(rat, "silver.carry", files=3)
+    rat.ice_merge(pd.DataFrame({"id": [149, 500], "v": ["a", "b"], "w": [1.0, 2.0]}), "silver.carry", ["id"])
+    rat.ice_delete("silver.carry", "id < 5")
+    rat.ice_ingest_df(pd.DataFrame({"id": [900], "v": ["c"], "w": [3.0]}), "silver.carry")
+    table = rat.session.catalog.load_table("silver.carry")
+    snapshot = head(rat, "silver.carry")
+    assert snapshot is not None
+    carried = sorted(f.file_path for f in snapshot_files(table, snapshot))
+    SNAPSHOT_FILES.clear()
+    assert sorted(f.file_path for f in snapshot_files(table, snapshot)) == carried
+    assert rat.query("SELECT count() AS n FROM {silver.carry}")["n"][0] == 147
