@@ -115,29 +115,6 @@ class Rat(DevMixin, FilesMixin, ServingMixin, TablesMixin):
             data, table, mode=mode, operation=f"ingest_df:{mode}", partition_by=partition_by
         ).rows
 
-    def ice_delete(self, table: str, where: str) -> dict[str, Any]:
-        """Delete the rows where ``where`` (ClickHouse SQL over the table's columns) is true; one commit.
-
-        Only the data files holding matching rows are rewritten. Returns ``{"deleted": n, "snapshot_id":
-        ..., "files_rewritten": n}``; no commit when nothing matches.
-        """
-        result = self.session.delete(table, where)
-        return {
-            "deleted": result.rows,
-            "snapshot_id": result.snapshot_id,
-            "files_rewritten": result.files_removed,
-        }
-
-    def ice_partition(self, table: str, partition_by: list[str] | str) -> list[str]:
-        """Change how NEW data of a table is partitioned (existing files keep theirs); one commit.
-
-        Returns:
-            The table's partitioning afterwards, as ``partition_by`` terms.
-        """
-        from .tables.partitioning import repartition
-
-        return repartition(self.session.catalog, TableRef.parse(table).identifier, partition_by)
-
     def ice_merge(self, df: Any, table: str, merge_keys: list[str] | str) -> dict[str, int]:
         """Upsert a DataFrame by keys; return the measured ``{"inserted": n, "updated": n}``."""
         result = self.session.write(to_arrow(df), table, mode="merge", merge_keys=merge_keys)

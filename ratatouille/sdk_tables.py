@@ -1,4 +1,4 @@
-"""Table maintenance calls of ``rat``: compaction, expiry, orphan sweep, policy; thin over :mod:`.tables`.
+"""Table calls of ``rat``: deletes, partitioning and maintenance; thin over :mod:`.tables`.
 
 Compaction works on the session's active branch (in dev mode the branch's files, never main's). Expiry,
 the orphan sweep and policy-driven maintenance change main's history and the table's folder, so they
@@ -20,7 +20,30 @@ _MIB = 1024 * 1024
 
 
 class TablesMixin(FacadeBase):
-    """Table maintenance calls of ``rat`` (see docs/tables.md)."""
+    """Table calls of ``rat``: row deletes, partitioning and maintenance (see docs/tables.md)."""
+
+    def ice_delete(self, table: str, where: str) -> dict[str, Any]:
+        """Delete the rows where ``where`` (ClickHouse SQL over the table's columns) is true; one commit.
+
+        Only the data files holding matching rows are rewritten. Returns ``{"deleted": n, "snapshot_id":
+        ..., "files_rewritten": n}``; no commit when nothing matches.
+        """
+        result = self.session.delete(table, where)
+        return {
+            "deleted": result.rows,
+            "snapshot_id": result.snapshot_id,
+            "files_rewritten": result.files_removed,
+        }
+
+    def ice_partition(self, table: str, partition_by: list[str] | str) -> list[str]:
+        """Change how NEW data of a table is partitioned (existing files keep theirs); one commit.
+
+        Returns:
+            The table's partitioning afterwards, as ``partition_by`` terms.
+        """
+        from .tables.partitioning import repartition
+
+        return repartition(self.session.catalog, TableRef.parse(table).identifier, partition_by)
 
     def ice_compact(
         self, table: str, sort_by: list[str] | str | None = None, target_file_mb: float | None = None
