@@ -337,12 +337,18 @@ def test_pipelines_panel_and_schedule_command(lab: Lab) -> None:
             expect(item).to_be_visible(timeout=30_000)
 
             # "Ratatouille: schedule this notebook" from the command palette, then the dialog.
+            # The palette is opened from the View menu: Chromium may take Ctrl+Shift+C for itself.
             page.locator(".jp-Notebook").click()
-            page.keyboard.press("Control+Shift+C")
+            page.get_by_role("menuitem", name="View").click()
+            page.get_by_role("menuitem", name="Activate Command Palette").click()
             page.keyboard.type("schedule this notebook")
-            page.keyboard.press("Enter")
+            # Click the filtered entry once it shows (Enter right after typing raced the filter on a
+            # loaded machine and ran nothing).
+            command = page.locator(".lm-CommandPalette-item", has_text="schedule this notebook")
+            expect(command.first).to_be_visible(timeout=30_000)
+            command.first.click()
             dialog = page.locator(".jp-Dialog")
-            expect(dialog).to_be_visible(timeout=10_000)
+            expect(dialog).to_be_visible(timeout=30_000)
             dialog.get_by_label("Schedule (cron)").fill("0 6 * * *")
             dialog.get_by_label("Time zone").fill("Europe/Paris")
             page.screenshot(path=str(ARTIFACTS / "pipelines-dialog.png"))
