@@ -80,3 +80,37 @@ def test_the_nightly_dagster_job_and_schedule(
     assert maintenance_schedule(job, {"RAT_MAINTENANCE_SCHEDULE": "off"}) is None
     with pytest.raises(ConfigError, match="5 fields"):
         maintenance_schedule(job, {"RAT_MAINTENANCE_SCHEDULE": "nightly"})
+
+
+def test_writes_keep_mains_history_under_the_cap(rat: Rat, tmp_path: Path) -> None:
+    from .conftest import batch
+
+    rat.ice_ingest_df(batch(0), "bronze.capped")
+    rat.ice_policy("bronze.capped", max_snapshots=5)
+    rat.dev_start("side")
+    rat.ice_ingest_df(batch(10_000), "bronze.capped")  # a branch head: never expired
+    rat.dev(None)
+    for i in range(1, 12):
+        rat.ice_ingest_df(batch(i * 100), "bronze.capped")
+    table = rat.session.catalog.load_table("bronze.capped")
+    assert len(table.metadata.snapshots) <= 5 + 1 + 2  # the cap, the branch head, the slack
+    assert rat.query("SELECT count() AS n FROM {bronze.capped}")["n"][0] == 1200
+    assert rat.query("SELECT count() AS n FROM {bronze.capped@side}")["n"][0] == 200
+    # Files ingested before the expiry stay ingested (the registry keeps its lineage).
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    batch(50_000).to_csv(drop / "a.csv", index=False)
+    rat.ice_ingest_batch(str(drop), "bronze.capped_files", skip_existing=True)
+    rat.ice_policy("bronze.capped_files", max_snapshots=1)
+    for i in range(4):
+        rat.ice_ingest_df(
+            batch(60_000 + i * 100).assign(_source_file="x", _ingested_at=None), "bronze.capped_files"
+        )
+    _, stats = rat.ice_ingest_batch(str(drop), "bronze.capped_files", skip_existing=True)
+    assert stats["rows"] == 0 and stats["already_ingested"] == 1
+    # 0 turns the cap off.
+    rat.ice_policy("bronze.capped", max_snapshots=0)
+    before = len(rat.session.catalog.load_table("bronze.capped").metadata.snapshots)
+    for i in range(3):
+        rat.ice_ingest_df(batch(90_000 + i * 100), "bronze.capped")
+    assert len(rat.session.catalog.load_table("bronze.capped").metadata.snapshots) == before + 3
