@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from .errors import InvalidInput
+from .sqltext import quote_identifier
 
 if TYPE_CHECKING:
     from pyiceberg.schema import Schema
@@ -46,7 +47,7 @@ def arrow_to_clickhouse(t: pa.DataType) -> str:
     if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
         return f"Array({nullable(arrow_to_clickhouse(t.value_type))})"
     if pa.types.is_struct(t):
-        inner = ", ".join(f"`{f.name}` {nullable(arrow_to_clickhouse(f.type))}" for f in t)
+        inner = ", ".join(f"{quote_identifier(f.name)} {nullable(arrow_to_clickhouse(f.type))}" for f in t)
         return f"Tuple({inner})"
     if pa.types.is_map(t):
         return f"Map({arrow_to_clickhouse(t.key_type)}, {nullable(arrow_to_clickhouse(t.item_type))})"
@@ -84,19 +85,27 @@ def iceberg_to_clickhouse(t: IcebergType) -> str:
     if isinstance(t, it.MapType):
         return f"Map({iceberg_to_clickhouse(t.key_type)}, {nullable(iceberg_to_clickhouse(t.value_type))})"
     if isinstance(t, it.StructType):
-        inner = ", ".join(f"`{f.name}` {nullable(iceberg_to_clickhouse(f.field_type))}" for f in t.fields)
+        inner = ", ".join(
+            f"{quote_identifier(f.name)} {nullable(iceberg_to_clickhouse(f.field_type))}" for f in t.fields
+        )
         return f"Tuple({inner})"
     return "String"
 
 
 def empty_select(schema: Schema) -> str:
     """A SELECT returning no rows with the columns and types of an Iceberg schema."""
-    from .sqltext import quote_identifier, quote_literal
+    from .sqltext import quote_literal
 
-    # The type is a string literal: quoted, as a type such as DateTime64(6, 'UTC') holds quotes.
-    types = [quote_literal(nullable(iceberg_to_clickhouse(f.field_type))) for f in schema.fields]
+    def typed(ch_type: str) -> str:
+        # The type is a string literal: quoted, as a type such as DateTime64(6, 'UTC') holds quotes.
+        # Arrays, tuples and maps cannot be NULL: their default value carries the type (no row is read).
+        if ch_type.startswith("Nullable("):
+            return f"CAST(NULL, {quote_literal(ch_type)})"
+        return f"defaultValueOfTypeName({quote_literal(ch_type)})"
+
     cols = [
-        f"CAST(NULL, {t}) AS {quote_identifier(f.name)}" for f, t in zip(schema.fields, types, strict=True)
+        f"{typed(nullable(iceberg_to_clickhouse(f.field_type)))} AS {quote_identifier(f.name)}"
+        for f in schema.fields
     ]
     return f"SELECT {', '.join(cols) or '1 AS _empty'} WHERE 0"
 

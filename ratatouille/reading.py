@@ -229,6 +229,34 @@ def structure_of(schema: Schema) -> str:
     return quote_literal(", ".join(cols))
 
 
+def physical_schema(schema: Schema) -> Schema:
+    """The schema with the names its Parquet files hold.
+
+    pyiceberg writes a name that is not a valid Avro name (a space, a quote, a leading digit...) in a
+    sanitized form (``Order Date`` as ``Order_x20Date``), in nested structs too; readers match by field
+    id. The engine reads by name, so it is given the names in the files.
+    """
+    from pyiceberg.schema import sanitize_column_names
+
+    return sanitize_column_names(schema)
+
+
+def logical_columns(schema: Schema, physical: Schema) -> str:
+    """The select list that turns the files' columns (``physical``) into the table's (``schema``)."""
+    out = []
+    for logical, stored in zip(schema.fields, physical.fields, strict=True):
+        column = quote_identifier(stored.name)
+        wanted = nullable(iceberg_to_clickhouse(logical.field_type))
+        if wanted != nullable(iceberg_to_clickhouse(stored.field_type)):
+            column = f"CAST({column}, {quote_literal(wanted)})"  # nested names differ: a tuple cast renames
+        out.append(
+            column
+            if column == quote_identifier(logical.name)
+            else f"{column} AS {quote_identifier(logical.name)}"
+        )
+    return ", ".join(out)
+
+
 def source_sql(engine: Engine, resolved: ResolvedTable, plan: ReadPlan | None = None) -> str:
     """A parenthesized SELECT over exactly the snapshot's data, usable wherever a table goes in SQL.
 
@@ -243,5 +271,7 @@ def source_sql(engine: Engine, resolved: ResolvedTable, plan: ReadPlan | None = 
     files = list(plan.files if plan is not None else FILE_LISTS.get(resolved))
     if not files:
         return f"({empty_select(schema)})"
-    columns = ", ".join(quote_identifier(f.name) for f in schema.fields)
-    return f"(SELECT {columns} FROM {engine.file_source(files, structure_of(schema))})"
+    stored = physical_schema(schema)
+    return (
+        f"(SELECT {logical_columns(schema, stored)} FROM {engine.file_source(files, structure_of(stored))})"
+    )

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..reading import structure_of
+from ..reading import logical_columns, physical_schema, structure_of
 from ..sqltext import quote_identifier
 
 if TYPE_CHECKING:
@@ -107,8 +107,10 @@ def rows_matching(
         return {}
     from pyiceberg.schema import Schema as IcebergSchema
 
-    fields = [schema.find_field(c) for c in columns] or list(schema.fields[:1])
-    source = engine.file_source([f.file_path for f in files], structure_of(IcebergSchema(*fields)))
+    read = IcebergSchema(*([schema.find_field(c) for c in columns] or list(schema.fields[:1])))
+    stored = physical_schema(read)
+    files_sql = engine.file_source([f.file_path for f in files], structure_of(stored))
+    source = f"(SELECT _path, _row_number, {logical_columns(read, stored)} FROM {files_sql})"
     found = engine.query_arrow(
         f"SELECT _path AS p, _row_number AS r FROM {source} WHERE ifNull(({condition}), 0) ORDER BY p, r"
     )
