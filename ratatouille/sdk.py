@@ -190,11 +190,27 @@ class Rat(DevMixin, FilesMixin, ServingMixin, TablesMixin):
         """``{namespace: [tables]}`` for the whole lakehouse."""
         return {ns: self.ice_tables(ns) for ns in self.ice_namespaces()}
 
-    def ice_drop(self, table: str, purge: bool = True) -> None:
-        """Drop a table (and its files, with ``purge``)."""
-        from .catalog import drop_table
+    def ice_drop(self, table: str, purge: bool = True, force: bool = False) -> None:
+        """Drop a table (and its files, with ``purge``).
 
-        drop_table(self.session.catalog, TableRef.parse(table).identifier, purge=purge)
+        In dev mode the table is main's too, with every branch and snapshot: the call is refused unless
+        ``force=True`` (``rat.dev_drop()`` drops the branch instead, leaving main as it is).
+
+        Raises:
+            Conflict: In dev mode without ``force``; nothing is dropped.
+        """
+        from .catalog import drop_table
+        from .errors import Conflict
+        from .reading import MAIN
+
+        identifier = TableRef.parse(table).identifier
+        branch = self.session.branch
+        if branch != MAIN and not force:
+            raise Conflict(
+                f"dropping {identifier} would drop it on main and on every branch, not only on {branch!r}: "
+                "rat.dev_drop() drops the branch; leave dev mode, or pass force=True, to drop the table"
+            )
+        drop_table(self.session.catalog, identifier, purge=purge)
 
     def ice_history(self, table: str) -> pd.DataFrame:
         """The snapshots of a table, oldest first, with provenance."""

@@ -8,6 +8,7 @@ import pytest
 
 import ratatouille.branches as branches
 from ratatouille import Rat
+from ratatouille.config import Settings
 from ratatouille.errors import Conflict, InvalidInput, NotFound
 from ratatouille.session import Lakehouse
 from tests.helpers import head
@@ -188,3 +189,18 @@ def test_expire_keeps_heads(rat: Rat) -> None:
     counts = rat.expire(older_than=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5))
     assert counts["bronze.sales"] == 0  # one snapshot: the head, kept
     assert len(rat.df("silver.sales")) == 3
+
+
+def test_drop_in_dev_mode_is_refused_unless_forced(local_settings: Settings) -> None:
+    rat = Rat(Lakehouse(local_settings))
+    rat.ice_ingest_df(pd.DataFrame({"id": [1, 2]}), "silver.keep")
+    rat.dev_start("feature/x")
+    rat.ice_ingest_df(pd.DataFrame({"id": [3]}), "silver.keep")
+    with pytest.raises(Conflict, match="dev_drop"):
+        rat.ice_drop("silver.keep")
+    rat.dev(None)
+    assert rat.query("SELECT count() AS n FROM {silver.keep}")["n"][0] == 2
+    rat.dev("feature/x")
+    rat.ice_drop("silver.keep", force=True)
+    rat.dev(None)
+    assert "keep" not in rat.ice_tables("silver")
