@@ -144,14 +144,36 @@ class Settings:
         return self.warehouse.startswith(("s3://", "s3a://"))
 
     def describe(self) -> dict[str, str]:
-        """The settings as strings, secrets masked: what ``rat doctor`` and the docs show."""
+        """The settings as strings, secrets masked: what ``rat config``, ``rat doctor`` and ``repr`` show.
+
+        The S3 secret, and the password of any URL (``RAT_CATALOG_URI``, ``RAT_ENGINE``), are masked.
+        """
         out: dict[str, str] = {}
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name == "s3_secret_access_key" and value:
                 value = "********"
+            elif isinstance(value, str):
+                value = masked_url(value)
             out[f.name] = "" if value is None else str(value)
         return out
+
+    def __repr__(self) -> str:
+        shown = {k: v for k, v in self.describe().items() if k != "s3_secret_access_key"}
+        return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
+
+def masked_url(text: str) -> str:
+    """``text`` with the password of a URL in it replaced by ``****`` (anything else unchanged)."""
+    from urllib.parse import urlparse
+
+    if "://" not in text:
+        return text
+    try:
+        password = urlparse(text).password
+    except ValueError:  # not a URL after all
+        return text
+    return text.replace(f":{password}@", ":****@") if password else text
 
 
 def _find_config_file(env: Mapping[str, str], start: Path) -> Path | None:

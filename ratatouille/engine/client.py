@@ -15,11 +15,11 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
 import pyarrow as pa
 
 from ..arrowtypes import fix_engine_arrow, needs_type_fix
+from ..config import masked_url
 from ..errors import EngineError
 from ..sqltext import quote_literal
 from .base import SESSION_TIMEZONE, ProgressCallback, QueryStats
@@ -146,7 +146,7 @@ class ClickHouseEngine:
                 dsn=settings.engine, settings={"session_timezone": SESSION_TIMEZONE}
             )
         except Exception as e:  # the driver raises many kinds; all mean "cannot reach the engine"
-            raise EngineError(f"cannot open the engine {_safe_dsn(settings.engine)}: {e}") from e
+            raise EngineError(f"cannot open the engine {masked_url(settings.engine)}: {e}") from e
         if settings.s3_endpoint or settings.uses_s3:
             self._ensure_s3_collection()
 
@@ -381,10 +381,3 @@ class ClickHouseEngine:
     def _wrap(self, e: Exception) -> EngineError:
         message, position, line = clean_engine_message(scrub(str(e), self._settings))
         return EngineSQLError(message or type(e).__name__, position=position, line=line)
-
-
-def _safe_dsn(dsn: str) -> str:
-    parsed = urlparse(dsn)
-    if parsed.password:
-        return dsn.replace(f":{parsed.password}@", ":****@")
-    return dsn

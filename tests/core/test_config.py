@@ -84,3 +84,27 @@ def test_no_settings_read_at_import() -> None:
     code = "import ratatouille, sys; print('ratatouille.session' in sys.modules, 'pyiceberg' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_passwords_in_urls_are_masked_everywhere(tmp_path: Path) -> None:
+    from ratatouille.cli import run
+    from ratatouille.sdk import Rat
+    from ratatouille.session import Lakehouse
+
+    settings = Settings.for_home(
+        tmp_path,
+        catalog_uri=f"sqlite:///{tmp_path}/catalog.db",
+        engine="http://bi:pw-engine@127.0.0.1:1/",
+        s3_secret_access_key="pw-s3",
+    )
+    shown = repr(settings) + str(settings.describe())
+    assert "pw-engine" not in shown and "pw-s3" not in shown and "bi:****@" in shown
+    pg = Settings.for_home(tmp_path, catalog_uri="postgresql+psycopg2://rat:pw-catalog@db/cat")
+    assert "pw-catalog" not in repr(pg) and "rat:****@db" in pg.describe()["catalog_uri"]
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert run(["config"], Rat(Lakehouse(settings))) == 0
+    assert "pw-engine" not in out.getvalue() and "pw-s3" not in out.getvalue()
