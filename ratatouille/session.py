@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from .errors import InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound
 from .reading import MAIN, ReadPlan, ResolvedTable, plan_read, resolve, source_sql
 from .sql.pruning import pruning_enabled, reference_filters, table_filter
 from .sqltext import (
@@ -29,7 +29,8 @@ from .sqltext import (
     validate_identifier,
 )
 from .staging import TEMP_DATABASE, create_from_arrow, qualified
-from .tables.writing import WriteResult, delete_rows, write_table
+from .tables.commit import MAX_ATTEMPTS
+from .tables.writing import SourceMoved, WriteResult, delete_rows, write_table
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -230,6 +231,7 @@ class Lakehouse:
         operation: str | None = None,
         context: Mapping[str, Any] | None = None,
         partition_by: str | Sequence[str] | None = None,
+        source_snapshot: int | None = None,
     ) -> WriteResult:
         """Write Arrow data to ``target`` on the active branch (see ``tables.writing.write_table``)."""
         ref = self._write_target(target)
@@ -247,6 +249,7 @@ class Lakehouse:
             operation=operation,
             partition_by=partition_by,
             after_commit=self.after_commit(ref.identifier),
+            source_snapshot=source_snapshot,
         )
 
     def delete(self, target: str, predicate: str) -> WriteResult:
@@ -294,16 +297,34 @@ class Lakehouse:
         keys = [merge_keys] if isinstance(merge_keys, str) else merge_keys
         check_mode(mode, keys)  # fail before running anything
         normalize_partition_by(partition_by)
-        self._write_target(target)
-        data = self.query_arrow(sql, parameters=parameters)
+        ref = self._write_target(target)
         # Recorded so that dev mode can replay the transform on a newer main (rebase).
         recorded = {
             "sql": sql,
             "merge_keys": ",".join(keys or []),
             "params": json.dumps(dict(parameters), default=str) if parameters else "",
         }
-        return self.write(data, target, mode=mode, merge_keys=keys, operation=f"transform:{mode}",
-                          context=recorded, partition_by=partition_by)  # fmt: skip
+        for _ in range(MAX_ATTEMPTS):
+            expanded = self.expand(sql)
+            # A query that reads the table it writes (its head, not a pinned snapshot) must write on that
+            # same head: a commit landing in between would be lost by an overwrite or merge computed from
+            # the older rows. The write checks it, and the query runs again when the head moved.
+            read = {
+                t.snapshot_id
+                for t in expanded.tables
+                if t.ref.identifier == ref.identifier and not t.ref.is_pinned
+            }
+            data = self._run(expanded, parameters)
+            try:
+                return self.write(data, target, mode=mode, merge_keys=keys, operation=f"transform:{mode}",
+                                  context=recorded, partition_by=partition_by,
+                                  source_snapshot=read.pop() if len(read) == 1 else None)  # fmt: skip
+            except SourceMoved:
+                continue
+        raise Conflict(
+            f"could not write to {ref.identifier}: other writers kept changing it while the query that reads "
+            "it ran; nothing was written, try again"
+        )
 
     # -- temp tables -----------------------------------------------------------------------------------
 

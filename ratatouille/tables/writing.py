@@ -101,6 +101,10 @@ class WriteResult:
         return out
 
 
+class SourceMoved(Exception):
+    """The head a write's data was computed from is not the head any more (the caller recomputes)."""
+
+
 @dataclass(frozen=True)
 class WritePlan:
     """A checked write, ready to be attempted (again, after a concurrent commit)."""
@@ -112,6 +116,7 @@ class WritePlan:
     props: dict[str, str]
     partition_by: list[str] | None
     after_commit: Callable[[Table], object] | None = None
+    source_snapshot: int | None = None
 
 
 def check_mode(mode: str, merge_keys: list[str] | str | None) -> list[str] | None:
@@ -139,6 +144,7 @@ def write_table(
     operation: str | None = None,
     partition_by: str | Sequence[str] | None = None,
     after_commit: Callable[[Table], object] | None = None,
+    source_snapshot: int | None = None,
 ) -> WriteResult:
     """Write Arrow data to a table in one commit.
 
@@ -156,6 +162,8 @@ def write_table(
         partition_by: Partition terms for a table this write creates (``["day(ts)", "bucket(16, id)"]``);
             for an existing table they must match its partitioning.
         after_commit: Called with the committed table (light maintenance), never for a failed write.
+        source_snapshot: The snapshot of the target the data was computed from (a transform reading
+            its own target): the write commits on that head only, else raises :class:`SourceMoved`.
 
     Returns:
         What the write did.
@@ -175,7 +183,7 @@ def write_table(
         check_batch(data, keys, target)
     plan = WritePlan(
         target, mode, keys, branch, snapshot_properties(operation or mode, context),
-        normalize_partition_by(partition_by), after_commit,
+        normalize_partition_by(partition_by), after_commit, source_snapshot,
     )  # fmt: skip
     ensure_namespace(catalog, namespace)
     return retrying(lambda: _attempt(catalog, engine, data, plan), f"commit to {target}")
@@ -252,6 +260,8 @@ def _attempt(catalog: Catalog, engine: Engine, data: pa.Table, plan: WritePlan) 
     ensure_branch(tx, table, plan.branch)
     # The staged metadata (schema evolved, branch created) that the change is computed against.
     meta = tx.table_metadata
+    if plan.source_snapshot is not None and _read_head(meta, plan.branch) != plan.source_snapshot:
+        raise SourceMoved(plan.target)  # the commit asserts this head: the data must come from it
     # compute
     change = _compute(engine, table, meta, plan, aligned.data)
     # commit

@@ -85,3 +85,28 @@ def test_killed_writer_leaves_previous_snapshot_readable(lakehouse: Lakehouse) -
     else:
         assert count == 2_000_000
     assert rows(lakehouse, f"SELECT count() AS n FROM {{bronze.victim@{before}}}") == [{"n": 3}]
+
+
+def test_a_transform_of_its_own_target_never_loses_a_concurrent_append(lakehouse: Lakehouse) -> None:
+    """An append landing between the query and the write is seen by a re-run of the query."""
+    import pyarrow as pa
+
+    from ratatouille.session import ExpandedSQL
+
+    lakehouse.write(pa.table({"id": pa.array([1, 2, 2], pa.int64())}), "silver.dedup")
+    other = Lakehouse(lakehouse.settings)
+    runs: list[int] = []
+    original = lakehouse._run
+
+    def run_then_append(expanded: ExpandedSQL, parameters: object, stats: object = None) -> pa.Table:
+        result = original(expanded, parameters)  # type: ignore[arg-type]
+        runs.append(1)
+        if len(runs) == 1:  # another writer commits while this transform is between query and write
+            other.write(pa.table({"id": pa.array([3], pa.int64())}), "silver.dedup")
+        return result
+
+    lakehouse._run = run_then_append  # type: ignore[method-assign]
+    result = lakehouse.transform("SELECT DISTINCT id FROM {silver.dedup}", "silver.dedup")
+    assert len(runs) == 2 and result.rows == 3
+    got = lakehouse.query_arrow("SELECT id FROM {silver.dedup} ORDER BY id").column("id").to_pylist()
+    assert got == [1, 2, 3]
