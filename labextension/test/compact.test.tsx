@@ -6,7 +6,7 @@ import { ApiError, ICompactResult, ITableDetail, RatApi } from '../src/api';
 import { TableFiles } from '../src/components/TableFiles';
 import { canCompact, compactOutcome, filesText, partitionText } from '../src/format';
 import { ExplorerModel, ICompaction } from '../src/model';
-import { API_VERSION, FRONTEND_VERSION } from '../src/version';
+import { serverVersion } from './fixtures';
 
 const MIB = 1024 * 1024;
 
@@ -116,15 +116,7 @@ class FakeApi {
   fail: ApiError | null = null;
   release: (() => void) | null = null;
   async version() {
-    return {
-      name: 'ratatouille',
-      version: FRONTEND_VERSION,
-      api_version: API_VERSION,
-      poll_interval_ms: 0,
-      preview_max_rows: 500,
-      max_page_size: 1000,
-      read_only: false
-    };
+    return serverVersion();
   }
   async changes() {
     return { marker: `m${this.files}`, tables: 1 };

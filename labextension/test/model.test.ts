@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { IPage, ITableName, RatApi } from '../src/api';
 import { ExplorerModel, mergePage } from '../src/model';
-import { API_VERSION, FRONTEND_VERSION } from '../src/version';
+import { serverVersion } from './fixtures';
 
 const TABLES: ITableName[] = Array.from({ length: 250 }, (_, i) => {
   const namespace = i < 200 ? 'bronze' : 'silver';
@@ -18,15 +18,7 @@ class FakeApi {
   marker = 'm1';
   calls: string[] = [];
   async version() {
-    return {
-      name: 'ratatouille',
-      version: FRONTEND_VERSION,
-      api_version: API_VERSION,
-      poll_interval_ms: 0,
-      preview_max_rows: 500,
-      max_page_size: 1000,
-      read_only: false
-    };
+    return serverVersion();
   }
   async changes() {
     this.calls.push('changes');
