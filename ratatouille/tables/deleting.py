@@ -107,4 +107,4 @@ def delete_change(
     import pyarrow as pa
 
     add = pa.concat_tables(kept_parts) if kept_parts else None
-    return RowChange(add=add, delete=removed, deleted=deleted, files_scanned=len(candidates))
+    return RowChange(add=add, delete=removed, deleted=deleted)

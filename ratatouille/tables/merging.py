@@ -39,7 +39,6 @@ class RowChange:
         inserted: Rows inserted (merge).
         updated: Rows updated (merge).
         deleted: Rows deleted (delete).
-        files_scanned: Candidate files the engine looked into.
     """
 
     add: pa.Table | None
@@ -47,7 +46,6 @@ class RowChange:
     inserted: int = 0
     updated: int = 0
     deleted: int = 0
-    files_scanned: int = 0
 
 
 def check_batch(batch: pa.Table, keys: list[str], target: str) -> None:
@@ -127,7 +125,6 @@ def merge_change(
         delete=affected,
         inserted=batch.num_rows - updated,
         updated=updated,
-        files_scanned=len(candidates),
     )
 
 

@@ -9,7 +9,7 @@ field id) and rewritten without the affected rows; every other file stays as it 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import pyarrow as pa
@@ -152,8 +152,3 @@ def position_mask(num_rows: int, positions: pa.Array) -> pa.Array:
     mask = np.zeros(num_rows, dtype=bool)
     mask[positions.to_numpy(zero_copy_only=False)] = True
     return pa.array(mask)
-
-
-def split_rows(data: pa.Table, mask: Any) -> tuple[pa.Table, pa.Table]:
-    """(rows where ``mask`` is false, rows where it is true), each in their original order."""
-    return data.filter(pc.invert(mask)), data.filter(mask)
