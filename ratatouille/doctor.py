@@ -250,17 +250,18 @@ def _check_cluster(engine: Any, cluster: str) -> Check:
 
 
 def check_engine_reads_s3(engine: Any, settings: Settings, probe: str, timeout: float) -> Check:
-    """Read the probe file through the engine's S3 named collection (what every table read does)."""
-    from .engine.sources import s3_http_url
-    from .sqltext import quote_literal
+    """Read the probe file with the engine's S3 credentials, as every table read does."""
+    from .engine.sources import s3_call, s3_http_url
 
     url = s3_http_url(probe, settings)
     ms = int(timeout * 1000)
+    source = s3_call(url, "LineAsString", "", settings, engine.s3_collection)
     sql = (
-        f"SELECT length(line) AS n FROM s3({engine.s3_collection}, url={quote_literal(url)}, "
-        "format='LineAsString') "
+        f"SELECT length(line) AS n FROM {source} "
         f"SETTINGS s3_retry_attempts = 0, s3_connect_timeout_ms = {ms}, s3_request_timeout_ms = {ms}"
     )
+    # chDB has no collection: it is given the RAT_S3_* keys as query parameters.
+    via = engine.s3_collection or "RAT_S3_*"
     try:
         engine.query_arrow(sql)
     except Exception as e:  # the engine's message says what failed
@@ -273,9 +274,9 @@ def check_engine_reads_s3(engine: Any, settings: Settings, probe: str, timeout: 
                 "docker/clickhouse/config.d/ratatouille.xml (see docs/operations.md)"
             )
         elif any(w in message for w in _S3_AUTH_WORDS):
-            fix = f"the credentials of `{engine.s3_collection}` on the engine differ from RAT_S3_*"
+            fix = f"the credentials of `{via}` on the engine differ from RAT_S3_*"
         return Check("engine → S3", FAIL, f"the engine cannot read {url}: {message}", fix)
-    return Check("engine → S3", OK, f"the engine reads the object store through `{engine.s3_collection}`")
+    return Check("engine → S3", OK, f"the engine reads the object store through `{via}`")
 
 
 def check_dagster(environ: Mapping[str, str], timeout: float) -> Check:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from .engine.sources import s3_http_url
-from .errors import InvalidInput
+from .errors import ConfigError, InvalidInput
 from .reading import ResolvedTable, source_sql
 from .sqltext import quote_identifier, quote_literal, validate_identifier
 from .staging import STAGE_DATABASE, TEMP_DATABASE
@@ -95,8 +95,19 @@ def parse_comment(create_sql: str) -> dict[str, Any] | None:
 def iceberg_call(
     location: str, settings: Settings, collection: str, cluster: str = "", table: bool = False
 ) -> str:
-    """The table function (or, with ``table``, the table engine) over an Iceberg table at ``location``."""
+    """The table function (or, with ``table``, the table engine) over an Iceberg table at ``location``.
+
+    Raises:
+        ConfigError: The table is in S3 and the engine has no named collection (chDB): the object made
+            would have to keep the S3 keys in its definition.
+    """
     if urlparse(location).scheme in ("s3", "s3a"):
+        if not collection:
+            raise ConfigError(
+                "the embedded engine cannot keep a table that reads S3 by itself without writing the S3 "
+                "secret into its files: publish with mode='snapshot' (a copy), or serve from a ClickHouse "
+                "server, which reads S3 through its rat_s3 named collection"
+            )
         url = s3_http_url(location, settings).rstrip("/") + "/"
         args = f"{collection}, url={quote_literal(url)}"
         if table:

@@ -2,8 +2,9 @@
 
 One engine per process and configuration (:func:`engine_for`): chDB allows a single embedded server per
 process, and the lakehouse state lives in Iceberg alone, so nothing kept here is needed by other processes.
-Data files are read with ``file()`` (local warehouse) or ``s3()`` through a named collection (S3), so no
-credential ever appears in SQL text.
+Data files are read with ``file()`` (local warehouse) or ``s3()`` (S3): through the server's named
+collection, or in chDB with the keys bound as query parameters, so no credential ever appears in SQL text
+(see :mod:`.sources`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ..errors import EngineError
 from ..sqltext import quote_literal
 from .base import SESSION_TIMEZONE, ProgressCallback, QueryStats
 from .errors import EngineSQLError, clean_engine_message, scrub
-from .sources import collection_name, file_source
+from .sources import S3_KEY_PARAMETERS, collection_name, file_source, s3_key_parameters
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -129,10 +130,10 @@ class ClickHouseEngine:
         self.dsn = settings.engine
         self.embedded = settings.is_embedded_engine
         self._settings = settings
-        #: The named collection holding S3 credentials. A server has one, configured server-side; the
-        #: embedded engine is shared by every session of the process, so each S3 configuration gets
-        #: its own collection rather than overwriting another's credentials.
-        self.s3_collection = collection_name(settings, self.embedded)
+        #: The named collection holding S3 credentials: a server has one, configured server-side. The
+        #: embedded engine has none ("") and binds the keys to the queries that name them instead.
+        self.s3_collection = collection_name(self.embedded)
+        self._s3_keys = s3_key_parameters(settings) if self.embedded else {}
         # chDB runs queries in this process: one at a time keeps its session state consistent.
         self._lock = threading.RLock()
         # Tracked queries (see tracking()): the tracker of each thread, chDB's own handles for progress
@@ -147,8 +148,6 @@ class ClickHouseEngine:
             )
         except Exception as e:  # the driver raises many kinds; all mean "cannot reach the engine"
             raise EngineError(f"cannot open the engine {masked_url(settings.engine)}: {e}") from e
-        if settings.s3_endpoint or settings.uses_s3:
-            self._ensure_s3_collection()
 
     # -- running SQL -------------------------------------------------------------------------------
 
@@ -164,14 +163,13 @@ class ClickHouseEngine:
         Inside :meth:`tracking`, the query reports progress and can be cancelled (see there).
         """
         tracker: QueryTracker | None = getattr(self._local, "tracker", None)
+        parameters = self._with_keys(sql, parameters)
         if tracker is not None:
             return self._query_tracked(tracker, sql, parameters, settings, stats)
         start = time.perf_counter()
         with self._lock:
             try:
-                result = self._client.query_arrow(
-                    sql, parameters=dict(parameters or {}), settings=dict(settings or {})
-                )
+                result = self._client.query_arrow(sql, parameters=parameters, settings=dict(settings or {}))
                 if needs_type_fix(result.schema):
                     result = fix_engine_arrow(result, self._describe_unlocked(sql, parameters))
             except EngineError:
@@ -184,9 +182,10 @@ class ClickHouseEngine:
 
     def command(self, sql: str, settings: Mapping[str, Any] | None = None) -> None:
         """Run a statement (DDL, INSERT ... SELECT)."""
+        parameters = self._with_keys(sql, None) or None
         with self._lock:
             try:
-                self._client.command(sql, settings=dict(settings or {}))
+                self._client.command(sql, parameters=parameters, settings=dict(settings or {}))
             except Exception as e:
                 raise self._wrap(e) from e
 
@@ -202,9 +201,16 @@ class ClickHouseEngine:
         """The (name, type) pairs of a query's result."""
         with self._lock:
             try:
-                return self._describe_unlocked(sql, parameters)
+                return self._describe_unlocked(sql, self._with_keys(sql, parameters))
             except Exception as e:
                 raise self._wrap(e) from e
+
+    def _with_keys(self, sql: str, parameters: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The query's parameters, plus the embedded engine's S3 keys when the SQL names them."""
+        bound = dict(parameters or {})
+        if self._s3_keys and any(name in sql for name in S3_KEY_PARAMETERS):
+            bound.update(self._s3_keys)
+        return bound
 
     def _describe_unlocked(self, sql: str, parameters: Mapping[str, Any] | None) -> list[tuple[str, str]]:
         rows = self._client.query(f"DESCRIBE ({sql})", parameters=dict(parameters or {})).result_rows
@@ -359,24 +365,6 @@ class ClickHouseEngine:
     def file_source(self, paths: list[str], structure: str) -> str:
         """A table function reading exactly ``paths`` (see :func:`.sources.file_source`)."""
         return file_source(paths, structure, self._settings, self.s3_collection, self.embedded)
-
-    def _ensure_s3_collection(self) -> None:
-        s = self._settings
-        if not self.embedded:
-            # On a server the collection is part of the server's configuration (docker/ sets it up);
-            # credentials never travel in queries.
-            return
-        parts = [f"url = {quote_literal((s.s3_endpoint or 'https://s3.amazonaws.com').rstrip('/') + '/')}"]
-        if s.s3_access_key_id:
-            parts.append(f"access_key_id = {quote_literal(s.s3_access_key_id)}")
-        if s.s3_secret_access_key:
-            parts.append(f"secret_access_key = {quote_literal(s.s3_secret_access_key)}")
-        with self._lock:
-            try:
-                self._client.command(f"DROP NAMED COLLECTION IF EXISTS {self.s3_collection}")
-                self._client.command(f"CREATE NAMED COLLECTION {self.s3_collection} AS {', '.join(parts)}")
-            except Exception as e:
-                raise EngineError(f"cannot configure S3 access in the engine: {scrub(str(e), s)}") from e
 
     def _wrap(self, e: Exception) -> EngineError:
         message, position, line = clean_engine_message(scrub(str(e), self._settings))

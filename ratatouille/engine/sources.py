@@ -1,11 +1,13 @@
 """Table functions that read exactly a list of Parquet data files: ``file()`` or ``s3()``/``s3Cluster()``.
 
-S3 credentials live in a named collection of the engine; the SQL names the collection, never a secret.
+The SQL never holds an S3 secret. A server reads S3 through its ``rat_s3`` named collection, configured
+server-side. The embedded engine names its keys as query parameters (:data:`S3_KEY_PARAMETERS`), which
+the engine binds to each query that uses them: a named collection made by SQL would put the secret in
+the statement's text, and chDB also writes it, in clear, to a file under its data folder.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Callable
@@ -19,28 +21,47 @@ if TYPE_CHECKING:
     from ..config import Settings
 
 S3_COLLECTION = "rat_s3"
+#: The query parameters holding the embedded engine's S3 keys: (access key id, secret access key).
+S3_KEY_PARAMETERS = ("rat_s3_access_key_id", "rat_s3_secret_access_key")
+S3_KEYS_SQL = ", ".join(f"{{{name}:String}}" for name in S3_KEY_PARAMETERS)
 _GLOB_CHARS = re.compile(r"[{}*?,\[\]]")
 
 
-def collection_name(settings: Settings, embedded: bool) -> str:
-    """The named collection holding S3 credentials.
+def collection_name(embedded: bool) -> str:
+    """The named collection holding S3 credentials: ``rat_s3`` on a server, none ("") in chDB."""
+    return "" if embedded else S3_COLLECTION
 
-    A server has one, configured server-side (``rat_s3``). The embedded engine is shared by every session
-    of the process, so each S3 configuration gets its own collection rather than overwriting another's.
+
+def s3_key_parameters(settings: Settings) -> dict[str, str]:
+    """The values of :data:`S3_KEY_PARAMETERS` (empty without keys: ClickHouse's default chain applies)."""
+    if not (settings.s3_access_key_id and settings.s3_secret_access_key):
+        return {}
+    return dict(
+        zip(S3_KEY_PARAMETERS, (settings.s3_access_key_id, settings.s3_secret_access_key), strict=True)
+    )
+
+
+def s3_call(
+    url: str, fmt: str, structure: str, settings: Settings, collection: str, cluster: str = ""
+) -> str:
+    """``s3(...)`` (``s3Cluster(...)`` with a cluster) reading ``url`` in ``fmt``, with its credentials.
+
+    ``collection`` is the server's named collection; "" (embedded engine) binds the keys as parameters.
     """
-    if not embedded:
-        return S3_COLLECTION
-    digest = hashlib.sha256(
-        f"{settings.s3_endpoint}\0{settings.s3_access_key_id}\0{settings.s3_secret_access_key}".encode()
-    ).hexdigest()[:12]
-    return f"{S3_COLLECTION}_{digest}"
+    if collection:
+        args = f"{collection}, url={quote_literal(url)}, format={quote_literal(fmt)}"
+        args += f", structure={structure}" if structure else ""
+    else:
+        keys = f", {S3_KEYS_SQL}" if s3_key_parameters(settings) else ""
+        args = f"{quote_literal(url)}{keys}, {quote_literal(fmt)}" + (f", {structure}" if structure else "")
+    return f"s3Cluster({quote_literal(cluster)}, {args})" if cluster else f"s3({args})"
 
 
 def file_source(paths: list[str], structure: str, settings: Settings, collection: str, embedded: bool) -> str:
     """A table function reading exactly ``paths`` (Parquet) with the given ClickHouse structure.
 
     Local files use ``file()``; ``s3://`` files use ``s3()`` (``s3Cluster()`` on a server when a cluster
-    is configured) through the named collection ``collection``.
+    is configured) through the named collection ``collection`` (see :func:`s3_call`).
     """
     if not paths:
         raise InvalidInput("file_source needs at least one file")
@@ -50,15 +71,8 @@ def file_source(paths: list[str], structure: str, settings: Settings, collection
         return _glob_call(local, lambda url: f"file({quote_literal(url)}, 'Parquet', {structure})")
     if schemes <= {"s3", "s3a"}:
         urls = [s3_http_url(p, settings) for p in paths]
-        cluster = settings.clickhouse_cluster
-
-        def call(url: str) -> str:
-            args = f"{collection}, url={quote_literal(url)}, format='Parquet', structure={structure}"
-            if cluster and not embedded:
-                return f"s3Cluster({quote_literal(cluster)}, {args})"
-            return f"s3({args})"
-
-        return _glob_call(urls, call)
+        cluster = "" if embedded else settings.clickhouse_cluster
+        return _glob_call(urls, lambda url: s3_call(url, "Parquet", structure, settings, collection, cluster))
     raise InvalidInput(f"cannot read data files with scheme(s) {sorted(schemes)}")
 
 
