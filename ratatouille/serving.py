@@ -4,7 +4,8 @@
 each query: it follows main by itself, but with concurrent writers that file can be a commit the catalog
 rejected, until the next good commit), ``pinned`` (zero copy, fixed to the metadata file the catalog holds
 at publish time), ``snapshot`` (a MergeTree copy of exactly the snapshot's data files, swapped atomically
-on republish), ``refresh`` (a refreshable materialized view). ``materialize`` stores the result of SQL.
+on republish), ``refresh`` (a refreshable materialized view, built aside and swapped in once filled).
+``materialize`` stores the result of SQL.
 On a cluster, reads go through ``icebergS3Cluster`` / ``s3Cluster``. Every object made here carries a
 ``ratatouille mode=... source=ns.t@snapshot`` comment, which ``tables``, ``describe`` and ``drop`` use
 (they leave other tables alone). Credentials never appear in SQL: the server reads S3 through its
@@ -13,6 +14,7 @@ On a cluster, reads go through ``icebergS3Cluster`` / ``s3Cluster``. Every objec
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -28,6 +30,7 @@ from .serving_sql import (
     order_by_clause,
     parse_comment,
     publish_statements,
+    staging_target,
 )
 from .sqltext import TableRef, quote_identifier, quote_literal, validate_identifier
 
@@ -95,13 +98,18 @@ def publish(
     resolved = resolve(session.catalog, ref, MAIN)
     engine = session.engine
     _check_location(engine, str(resolved.table.location()))
+    # refresh cannot replace a view in one statement: it builds the new one aside, then swaps it in.
+    built = staging_target(target) if mode == "refresh" else target
     statements = publish_statements(
-        target, resolved, mode, settings=session.settings, engine=engine, cluster=_cluster(session),
+        built, resolved, mode, settings=session.settings, engine=engine, cluster=_cluster(session),
         order_by=order_by, every=every,
     )  # fmt: skip
     _prepare(engine, target)
-    for statement in statements:
-        engine.command(statement)
+    if built == target:
+        for statement in statements:
+            engine.command(statement)
+    else:
+        _build_and_swap(engine, built, target, statements)
     kind = _existing(engine, target)
     return {"table": str(target), "source": str(ref), "mode": mode, "snapshot_id": resolved.snapshot_id,
             "engine": kind[0] if kind else ""}  # fmt: skip
@@ -275,6 +283,27 @@ def _prepare(engine: ClickHouseEngine, target: Target) -> None:
             "publish under another name (name='db.table') or drop it first"
         )
     engine.command(f"CREATE DATABASE IF NOT EXISTS {quote_identifier(target.database)}")
+
+
+def _build_and_swap(engine: ClickHouseEngine, built: Target, target: Target, statements: list[str]) -> None:
+    """Run ``statements`` (which create and fill ``built``), then put ``built`` in the place of ``target``.
+
+    Readers see the old table until the swap, then the new one, never no table: ``EXCHANGE TABLES`` is
+    atomic (Atomic databases, ClickHouse's default). A failed create or fill drops ``built`` and leaves
+    ``target`` as it was; once swapped, the old table (now at ``built``) is dropped.
+    """
+    try:
+        for statement in statements:
+            engine.command(statement)
+        if _existing(engine, target) is None:
+            engine.command(f"RENAME TABLE {built.sql} TO {target.sql}")
+            return
+        engine.command(f"EXCHANGE TABLES {built.sql} AND {target.sql}")
+    except BaseException:
+        with contextlib.suppress(EngineError):  # the error that stopped the publish is the one to tell
+            engine.command(f"DROP TABLE IF EXISTS {built.sql} SYNC")
+        raise
+    engine.command(f"DROP TABLE IF EXISTS {built.sql} SYNC")
 
 
 def _existing(engine: ClickHouseEngine, target: Target) -> tuple[str, str] | None:

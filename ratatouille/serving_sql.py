@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 MODES = ("live", "pinned", "snapshot", "refresh")
 MARKER = "ratatouille"
 DEFAULT_DATABASE = "default"
+#: Marks the tables a publish builds before swapping them in (see :func:`staging_target`).
+STAGING_SUFFIX = "__rat_staging_"
 _RESERVED = {"system", "information_schema", "INFORMATION_SCHEMA", STAGE_DATABASE, TEMP_DATABASE}
 _INTERVAL_RE = re.compile(r"^\s*(\d+)\s+(SECOND|MINUTE|HOUR|DAY|WEEK|MONTH|YEAR)S?\s*$", re.IGNORECASE)
 _COMMENT_RE = re.compile(r"COMMENT '(" + MARKER + r" [^'\\]*)'")
@@ -66,6 +69,11 @@ class Target:
 
     def __str__(self) -> str:
         return f"{self.database}.{self.name}"
+
+
+def staging_target(target: Target) -> Target:
+    """A free name next to ``target`` to build its replacement under (same database: swapped in place)."""
+    return Target(target.database, f"{target.name}{STAGING_SUFFIX}{uuid.uuid4().hex[:12]}")
 
 
 def comment_text(mode: str, sources: list[tuple[str, int | None]]) -> str:
@@ -128,7 +136,11 @@ def publish_statements(
     order_by: str = "tuple()",
     every: str = "1 HOUR",
 ) -> list[str]:
-    """The statements ``publish`` sends to the server (after ``CREATE DATABASE``), in order."""
+    """The statements ``publish`` sends to the server (after ``CREATE DATABASE``), in order.
+
+    Every mode but ``refresh`` replaces ``target`` atomically (``CREATE OR REPLACE``). ``refresh`` creates
+    and fills a new view at ``target``, which must be a free name: :func:`staging_target`.
+    """
     table = resolved.table
     location = str(table.location())
     collection = engine.s3_collection
@@ -167,8 +179,8 @@ def publish_statements(
         ]
     if mode == "refresh":
         source = iceberg_call(location, settings, collection, cluster)
+        # Built under a name of its own: serving.publish swaps it in once filled (see there).
         return [
-            f"DROP TABLE IF EXISTS {target.sql} SYNC",
             f"CREATE MATERIALIZED VIEW {target.sql} REFRESH EVERY {_interval(every)} {merge_tree} "
             f"AS SELECT * FROM {source} COMMENT {comment}",
             f"SYSTEM WAIT VIEW {target.sql}",

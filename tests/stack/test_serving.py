@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pandas as pd
 import pyarrow as pa
@@ -140,6 +141,53 @@ def test_publish_refresh_is_a_refreshable_view(server: ServerLakehouse) -> None:
     rat.publish("gold.r", mode="refresh")  # again: replaced
     with pytest.raises(InvalidInput, match="refresh interval"):
         rat.publish("gold.r", mode="refresh", every="often")
+
+
+def _served_tables(lh: ServerLakehouse, database: str) -> set[str]:
+    sql = f"SELECT name FROM system.tables WHERE database = '{database}' AND NOT startsWith(name, '.inner')"
+    return {str(r["name"]) for r in lh.engine.query_arrow(sql).to_pylist()}
+
+
+def test_publish_refresh_swaps_the_new_table_in(server: ServerLakehouse, s3_server: Any) -> None:
+    rat = Rat(server)
+    rat.ice_ingest_df(pd.DataFrame({"k": ["a", "b"], "n": [1, 2]}), "gold.r")
+    rat.publish("gold.r", mode="refresh", order_by="k")
+    assert _served_tables(server, "gold") == {"r"}
+    # A create that fails, then a fill that fails (the new commit's data files are gone from S3): readers
+    # keep the table served before, and nothing of the failed attempt is left behind.
+    with pytest.raises(EngineError):
+        rat.publish("gold.r", mode="refresh", order_by="no_such_column")
+    rat.ice_ingest_df(pd.DataFrame({"k": ["c"], "n": [3]}), "gold.r")
+    bucket = urlparse(server.settings.warehouse).netloc
+    client = s3_server.client()
+    kept = {
+        o["Key"] for o in client.list_objects_v2(Bucket=bucket)["Contents"] if o["Key"].endswith(".parquet")
+    }
+    server.engine.statements.clear()
+    rat.ice_ingest_df(pd.DataFrame({"k": ["d"], "n": [4]}), "gold.r")
+    listed = client.list_objects_v2(Bucket=bucket)["Contents"]
+    gone = {o["Key"] for o in listed if o["Key"].endswith(".parquet")} - kept
+    bodies = {key: client.get_object(Bucket=bucket, Key=key)["Body"].read() for key in gone}
+    for key in gone:
+        client.delete_object(Bucket=bucket, Key=key)
+    with pytest.raises(EngineError):
+        rat.publish("gold.r", mode="refresh", order_by="k")
+    assert _count(server, "gold.r") == 2
+    assert _served_tables(server, "gold") == {"r"}
+    # The served name is never dropped: it is exchanged with the new table once that one is filled.
+    assert not [s for s in server.engine.statements if s.startswith("DROP") and "`gold`.`r`" in s]
+    for key, body in bodies.items():
+        client.put_object(Bucket=bucket, Key=key, Body=body)
+    out = rat.publish("gold.r", mode="refresh", order_by="k")
+    assert out["engine"] == "MaterializedView" and _count(server, "gold.r") == 4
+    assert _served_tables(server, "gold") == {"r"}
+    assert rat.describe("gold.r")["mode"] == "refresh"
+    # The first publish of a name moves the filled table in, and a failed first fill leaves nothing.
+    rat.publish("gold.r", mode="refresh", name="gold.r2")
+    assert _count(server, "gold.r2") == 4 and _served_tables(server, "gold") == {"r", "r2"}
+    with pytest.raises(EngineError):
+        rat.publish("gold.r", mode="refresh", name="gold.r3", order_by="no_such_column")
+    assert _served_tables(server, "gold") == {"r", "r2"}
 
 
 def test_materialize_tables_describe_drop(server: ServerLakehouse) -> None:
