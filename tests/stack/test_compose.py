@@ -23,6 +23,8 @@ import yaml
 
 from ratatouille.config import _KEYS, Settings
 from ratatouille.engine.sources import S3_COLLECTION
+from ratatouille.serving_sql import _RESERVED
+from ratatouille.staging import STAGE_DATABASE, TEMP_DATABASE
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "docker"
@@ -152,11 +154,15 @@ def test_dependencies_wait_for_health_and_init(compose: dict[str, Any]) -> None:
 
 
 def test_ports_bind_to_rat_bind(compose: dict[str, Any]) -> None:
+    # Only ClickHouse's HTTP port, which BI tools use (as the password-protected, read-only bi user), has
+    # a bind of its own: opening it to other machines leaves Dagster, MinIO, Jupyter and the catalog
+    # (no auth, or the lakehouse's own keys) on the loopback interface. Both default to the loopback.
     published: dict[str, set[tuple[str, str]]] = {}
     for name, service in compose["services"].items():
         for port in service.get("ports", []):
             bind, host, container = str(port).rsplit(":", 2)
-            assert bind == "${RAT_BIND:-127.0.0.1}", (name, port)
+            expected = "${RAT_BI_BIND:-127.0.0.1}" if (name, container) == ("clickhouse", "8123") else None
+            assert bind == (expected or "${RAT_BIND:-127.0.0.1}"), (name, port)
             published.setdefault(name, set()).add((host, container))
     assert published["clickhouse"] == {("8123", "8123")}  # BI tools
     assert published["jupyter"] == {("8889", "8888")}
@@ -255,7 +261,7 @@ def test_env_example_lists_every_interpolated_variable(
     assert set(listed) - used <= {"COMPOSE_PROFILES"}
     assert set(dotenv) == set(listed) - {"COMPOSE_PROFILES"}
     # Every variable without a default must come from the file (`:?` makes compose stop with a message).
-    for name in used - {"RAT_BIND"}:
+    for name in used - {"RAT_BIND", "RAT_BI_BIND"}:
         assert re.search(rf"\$\{{{name}:\?", text), name
     assert all(
         not line.split("=", 1)[1]
@@ -302,8 +308,60 @@ def test_clickhouse_config_matches_the_engine(compose: dict[str, Any]) -> None:
         password = user.find("password")
         assert password is not None and password.attrib["from_env"] in env
         assert not (password.text or "").strip()
-    assert users.findtext("profiles/bi/readonly") == "2"
     assert env["CLICKHOUSE_SKIP_USER_SETUP"] == "1"
+
+
+def _bi_grants() -> list[str]:
+    users = ET.parse(DOCKER / "clickhouse" / "users.d" / "ratatouille.xml").getroot()
+    return [" ".join((q.text or "").split()) for q in users.findall("users/bi/grants/query")]
+
+
+def test_bi_reads_the_served_databases_only() -> None:
+    # Served tables live in any database but the reserved ones (serving_sql.Target): BI gets SELECT on
+    # every database, minus the lakehouse's own (staging, temp) and system, of which it reads only what
+    # BI tools list tables and columns with (rows filtered to what it may read).
+    grants = _bi_grants()
+    assert grants[0] == "GRANT SELECT ON *.*"
+    revoked = {
+        g.removeprefix("REVOKE SELECT ON ").removesuffix(".*") for g in grants if g.startswith("REVOKE")
+    }
+    assert revoked == {"system", STAGE_DATABASE, TEMP_DATABASE}
+    assert not {d.lower() for d in _RESERVED} - {d.lower() for d in revoked} - {"information_schema"}
+    later = [g for g in grants[1:] if g.startswith("GRANT")]
+    assert all(g.startswith("GRANT SELECT ON system.") for g in later), later
+    system = {g.removeprefix("GRANT SELECT ON system.") for g in later}
+    assert {"databases", "tables", "columns", "one"} <= system
+    assert not system & {"query_log", "processes", "users", "grants", "named_collections", "*"}
+    assert all(
+        grants.index(g) > max(grants.index(r) for r in grants if r.startswith("REVOKE")) for g in later
+    )
+    # Without this, ClickHouse lets any user read most system tables (query_log holds other users' SQL).
+    config = ET.parse(DOCKER / "clickhouse" / "config.d" / "ratatouille.xml").getroot()
+    improvements = config.find("access_control_improvements")
+    assert improvements is not None
+    assert improvements.findtext("select_from_system_db_requires_grant") == "true"
+    assert improvements.findtext("select_from_information_schema_requires_grant") == "true"
+    assert "GRANT SELECT ON information_schema.*" not in grants  # covered by *.*, rows filtered
+
+
+def test_bi_cannot_lift_its_limits() -> None:
+    users = ET.parse(DOCKER / "clickhouse" / "users.d" / "ratatouille.xml").getroot()
+    profile = users.find("profiles/bi")
+    assert profile is not None
+    assert profile.findtext("readonly") == "2"  # drivers set session settings, within the constraints
+    constraints = profile.find("constraints")
+    assert constraints is not None
+    limits = {"max_execution_time", "max_memory_usage", "max_result_rows", "max_rows_to_read"}
+    for name in limits:
+        value = profile.findtext(name)
+        assert value and int(value) > 0, name
+        rule = constraints.find(name)
+        assert rule is not None, name
+        assert rule.find("readonly") is not None or rule.findtext("max") == value, name
+    for name in ("readonly", "allow_ddl", "allow_introspection_functions"):
+        rule = constraints.find(name)
+        assert rule is not None and rule.find("readonly") is not None, name
+    assert profile.findtext("allow_ddl") == "0"
 
 
 def test_dagster_config(compose: dict[str, Any]) -> None:
@@ -358,6 +416,7 @@ def test_make_env_writes_random_private_secrets(tmp_path: Path, dotenv: dict[str
     secrets = [v for k, v in values.items() if re.search("PASSWORD|SECRET|TOKEN", k)]
     assert len(set(secrets)) == len(secrets) and all(re.fullmatch(r"[0-9a-f]{40}", s) for s in secrets)
     assert f":{values['CATALOG_DB_PASSWORD']}@postgres:5432/iceberg" in values["RAT_CATALOG_URI"]
+    assert values["RAT_BIND"] == values["RAT_BI_BIND"] == "127.0.0.1"  # nothing reachable from outside
     before = target.read_text()
     again = subprocess.run(
         ["sh", str(DOCKER / "make-env.sh"), str(target)], capture_output=True, text=True, check=True
