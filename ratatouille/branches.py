@@ -23,7 +23,7 @@ from .errors import Conflict, InvalidInput, NotFound
 from .reading import MAIN, head_snapshot_id
 from .sqltext import TableRef, validate_branch_name
 from .table_refs import ancestors, set_ref
-from .tables.commit import PROPERTY_PREFIX
+from .tables.commit import PROPERTY_PREFIX, unrecorded_parameters
 
 #: Operations (recorded in snapshot summaries) that rewrite files without changing rows.
 REWRITES = ("compact", "rewrite_manifests")
@@ -235,6 +235,13 @@ def _rebase(lh: Lakehouse, branch: str, states: list[BranchTable]) -> list[str]:
                     f"cannot rebase {branch!r}: snapshot {sid} of {s.table} was written by "
                     f"{op or 'another writer'}, which cannot be replayed (only SQL transforms can). "
                     "Start a new branch from the current main and redo the work there"
+                )
+            if unrecorded := unrecorded_parameters(summary):
+                raise Conflict(
+                    f"cannot rebase {branch!r}: snapshot {sid} of {s.table} is a transform whose parameter "
+                    f"values ({', '.join(unrecorded)}) were not recorded, so it cannot be replayed. Set "
+                    "RAT_RECORD_PARAMETERS=1 (record_parameters in ratatouille.toml) to record them in "
+                    "future transforms; for this branch, start a new one from the current main and redo it"
                 )
             replay.append((ts, s.table, summary))
     replay.sort(key=lambda r: r[0])

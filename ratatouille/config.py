@@ -39,7 +39,10 @@ _KEYS = (
     "landing",
     "clickhouse_cluster",
     "pipelines_dir",
+    "record_parameters",
 )
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,9 @@ class Settings:
         clickhouse_cluster: Cluster name for ``icebergS3Cluster`` on a ClickHouse server; empty for none.
         pipelines_dir: Folder of the pipeline notebooks (``<home>/pipelines`` by default; a relative path
             is relative to the home).
+        record_parameters: Keep the values of a transform's query parameters in its snapshot summary
+            (off by default: values may be personal data or secrets, and only their names and types are
+            kept). ``dev_merge(rebase=True)`` needs them to replay a transform that has parameters.
         config_file: The config file that was read, if any.
     """
 
@@ -76,6 +82,7 @@ class Settings:
     s3_region: str = "us-east-1"
     clickhouse_cluster: str = ""
     pipelines_dir: str = ""
+    record_parameters: bool = False
     config_file: Path | None = None
 
     @classmethod
@@ -127,6 +134,7 @@ class Settings:
             "pipelines_dir": str(home_path / "pipelines"),
         }
         defaults.update({k: v for k, v in overrides.items() if v is not None})
+        defaults["record_parameters"] = _flag(defaults.get("record_parameters", False), "record_parameters")
         return cls(home=home_path, **defaults)
 
     def with_(self, **changes: Any) -> Settings:
@@ -188,6 +196,19 @@ def _find_config_file(env: Mapping[str, str], start: Path) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def _flag(value: Any, key: str) -> bool:
+    """A yes/no setting given as a bool or as text (``1``, ``true``, ``yes``, ``on`` and their opposites)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise ConfigError(
+        f"RAT_{key.upper()} ({key} in {CONFIG_FILE_NAME}) must be one of {', '.join(_TRUE)} "
+        f"or {', '.join(f for f in _FALSE if f)}, got {value!r}"
+    )
 
 
 def _read_config_file(path: Path) -> dict[str, str]:

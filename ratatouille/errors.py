@@ -44,9 +44,12 @@ class NotInstalled(RatError, ImportError):
 
 
 class ConfigError(RatError):
-    """The settings (environment variables or ``ratatouille.toml``) are invalid."""
+    """The settings (environment variables or ``ratatouille.toml``) are invalid.
 
-    http_status = 500
+    A server answers 503: it runs, but cannot serve the lakehouse until its settings are fixed.
+    """
+
+    http_status = 503
 
 
 class EngineError(RatError):

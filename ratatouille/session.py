@@ -29,7 +29,7 @@ from .sqltext import (
     validate_identifier,
 )
 from .staging import TEMP_DATABASE, create_from_arrow, qualified
-from .tables.commit import MAX_ATTEMPTS
+from .tables.commit import MAX_ATTEMPTS, parameter_properties
 from .tables.writing import SourceMoved, WriteResult, delete_rows, write_table
 
 if TYPE_CHECKING:
@@ -302,7 +302,7 @@ class Lakehouse:
         recorded = {
             "sql": sql,
             "merge_keys": ",".join(keys or []),
-            "params": json.dumps(dict(parameters), default=str) if parameters else "",
+            **parameter_properties(parameters, self.settings.record_parameters),  # values only if opted in
         }
         for _ in range(MAX_ATTEMPTS):
             expanded = self.expand(sql)

@@ -8,6 +8,7 @@ snapshot with the same sequence number (its requirements on the branch ref pass;
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -120,6 +121,31 @@ def snapshot_properties(operation: str, context: Mapping[str, Any] | None) -> di
         if value is not None and value != "":
             props[f"{PROPERTY_PREFIX}{key}"] = str(value)[:100_000]
     return props
+
+
+def parameter_properties(parameters: Mapping[str, Any] | None, record_values: bool) -> dict[str, str]:
+    """What a transform's snapshot keeps of its query parameters (context for :func:`snapshot_properties`).
+
+    Names and types always (``param-types``); the values (``params``) only when ``record_values``: they may
+    be personal data or secrets, and a snapshot summary lives as long as the snapshot.
+    """
+    if not parameters:
+        return {}
+    props = {"param-types": json.dumps({name: type(value).__name__ for name, value in parameters.items()})}
+    if record_values:
+        props["params"] = json.dumps(dict(parameters), default=str)
+    return props
+
+
+def unrecorded_parameters(summary: Mapping[str, str]) -> list[str]:
+    """The parameters of a transform whose values its snapshot summary does not hold (a replay needs them)."""
+    if f"{PROPERTY_PREFIX}params" in summary:
+        return []
+    try:
+        types = json.loads(summary.get(f"{PROPERTY_PREFIX}param-types") or "{}")
+    except ValueError:  # cut by the property size limit: the names are unknown, the values missing
+        return ["(unreadable)"]
+    return sorted(types) if isinstance(types, dict) else []
 
 
 def ensure_branch(tx: Transaction, table: Table | None, branch: str) -> None:

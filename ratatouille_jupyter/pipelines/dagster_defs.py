@@ -19,7 +19,6 @@ Every materialization and failure carries the executed notebook (``View notebook
 run's branch, and on failure the failing cell.
 """
 
-
 import logging
 import os
 from collections.abc import Iterator, Mapping
@@ -34,7 +33,7 @@ from ratatouille.errors import ConfigError, RatError
 
 from .layout import op_name
 from .runner import run_pipeline
-from .spec import Discovery, PipelineSpec, discover
+from .spec import Discovery, PipelineSpec, discover, json_ready
 
 #: Asset key prefix of a notebook that writes no table found statically.
 NOTEBOOK_ASSET_PREFIX = "pipelines"
@@ -114,7 +113,7 @@ def pipeline_asset(spec: PipelineSpec, settings: Settings) -> dg.AssetsDefinitio
                     "executed_notebook": notebook,
                     "run_branch": record.branch,
                     "attempts": record.attempts,
-                    "parameters": dg.MetadataValue.json(record.parameters),
+                    "parameters": dg.MetadataValue.json(json_ready(record.parameters)),
                 },
             )
 

@@ -3,12 +3,22 @@
 ``<home>/pipeline-runs/<pipeline>/<run id>/run.json`` is written when a run starts (status ``running``)
 and again when it ends. The sidebar and ``rat pipelines list`` read them: they need neither Dagster nor
 a running webserver, and they also record runs made with ``rat pipelines run --no-dagster``.
+
+While a run goes, its process touches ``heartbeat`` next to the record every :data:`HEARTBEAT_SECONDS`.
+A run is still in progress (:func:`in_progress`) when its record says ``running`` and either its heartbeat
+is recent or its process is alive on this host; the expiry of kept branches leaves such runs alone. A
+record left ``running`` by a killed process stops beating, so its branch expires like a failed run's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
+import socket
+import threading
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +29,11 @@ from .layout import run_folder, runs_dir
 
 RECORD_FILE = "run.json"
 RUNNING, SUCCESS, FAILED = "running", "success", "failed"
+HEARTBEAT_FILE = "heartbeat"
+#: Seconds between two beats of a running run.
+HEARTBEAT_SECONDS = 30.0
+#: Seconds without a beat after which a run on another host is taken for dead (many missed beats).
+STALE_SECONDS = 900.0
 
 
 @dataclass
@@ -41,6 +56,8 @@ class RunRecord:
         error: The failure in one line.
         source: The first line of the failing cell.
         undeclared: Tables the run wrote that are not among the pipeline's assets.
+        host: The host the run's process runs on ("" in records older than this field).
+        pid: That process's id (0 when unknown).
     """
 
     pipeline: str
@@ -58,6 +75,8 @@ class RunRecord:
     error: str = ""
     source: str = ""
     undeclared: list[str] = field(default_factory=list)
+    host: str = ""
+    pid: int = 0
 
     @property
     def ok(self) -> bool:
@@ -107,12 +126,21 @@ def load(path: Path) -> RunRecord | None:
         return None
 
 
-def runs(settings: Settings, pipeline: str, limit: int = 20) -> list[RunRecord]:
-    """The newest runs of a pipeline, newest first."""
+def load_run(settings: Settings, pipeline: str, run_id: str) -> RunRecord | None:
+    """The record of one run (None when there is none or it is unreadable)."""
+    return load(run_folder(settings, pipeline, run_id) / RECORD_FILE)
+
+
+def _all_runs(settings: Settings, pipeline: str) -> list[RunRecord]:
     folder = runs_dir(settings) / pipeline
     if not folder.is_dir():
         return []
-    found = [r for p in folder.glob(f"*/{RECORD_FILE}") if (r := load(p)) is not None]
+    return [r for p in folder.glob(f"*/{RECORD_FILE}") if (r := load(p)) is not None]
+
+
+def runs(settings: Settings, pipeline: str, limit: int = 20) -> list[RunRecord]:
+    """The newest runs of a pipeline, newest first."""
+    found = _all_runs(settings, pipeline)
     found.sort(key=lambda r: r.started, reverse=True)
     return found[:limit]
 
@@ -121,3 +149,74 @@ def last_run(settings: Settings, pipeline: str) -> RunRecord | None:
     """The newest run of a pipeline, or None."""
     newest = runs(settings, pipeline, limit=1)
     return newest[0] if newest else None
+
+
+def this_host() -> str:
+    """The name recorded as a run's host."""
+    return socket.gethostname()
+
+
+def heartbeat_path(settings: Settings, pipeline: str, run_id: str) -> Path:
+    """The file a running run touches to show it is alive."""
+    return run_folder(settings, pipeline, run_id) / HEARTBEAT_FILE
+
+
+class Heartbeat:
+    """Touches a run's heartbeat file now, then every :data:`HEARTBEAT_SECONDS` until the block ends."""
+
+    def __init__(self, settings: Settings, pipeline: str, run_id: str) -> None:
+        self._path = heartbeat_path(settings, pipeline, run_id)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat {run_id}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._path.touch()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            with contextlib.suppress(OSError):  # a briefly unreachable disk: the next beat tries again
+                self._path.touch()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but belongs to another user
+        return True
+    return True
+
+
+def _last_beat(settings: Settings, record: RunRecord) -> float:
+    """When the run last showed it was alive (its start when it never beat)."""
+    try:
+        return heartbeat_path(settings, record.pipeline, record.run_id).stat().st_mtime
+    except OSError:
+        try:
+            return dt.datetime.fromisoformat(record.started).timestamp()
+        except ValueError:
+            return 0.0
+
+
+def in_progress(settings: Settings, record: RunRecord | None) -> bool:
+    """True when a run is still going: recorded ``running``, and beating or alive on this host."""
+    if record is None or record.status != RUNNING:
+        return False
+    silent = time.time() - _last_beat(settings, record)
+    if record.pid > 0 and record.host == this_host():
+        # Its process is alive, or it died (a container sharing this host name beats every 30 s)
+        return _pid_alive(record.pid) or silent < 2 * HEARTBEAT_SECONDS
+    return silent < STALE_SECONDS
+
+
+def active_run_ids(settings: Settings, pipeline: str) -> set[str]:
+    """The ids of a pipeline's runs still in progress."""
+    return {r.run_id for r in _all_runs(settings, pipeline) if in_progress(settings, r)}

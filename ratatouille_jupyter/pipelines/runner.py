@@ -10,7 +10,8 @@ A run (:func:`run_pipeline`):
    nothing) and drops it; when a cell failed, or the deadline passed, or main moved meanwhile, main is
    left exactly as it was and the branch is kept for inspection;
 4. retries a failed attempt ``retries`` times (each attempt on a new branch ``...-<attempt>``);
-5. drops this pipeline's kept branches older than ``keep_failed_days``.
+5. drops this pipeline's kept branches older than ``keep_failed_days``, except those of its runs still in
+   progress (:func:`.records.in_progress`: a run beats a heartbeat file while it goes).
 
 The executed notebook of every attempt and a record of the run are kept under
 ``<home>/pipeline-runs/<pipeline>/<run id>/`` (see :mod:`.records`).
@@ -21,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -33,9 +35,9 @@ from ratatouille.errors import RatError
 from ratatouille.session import Lakehouse
 
 from . import engine
-from .layout import BRANCH_PREFIX, check_run_id, run_branch, run_folder, settings_env
+from .layout import BRANCH_PREFIX, check_run_id, pipeline_key, run_branch, run_folder, settings_env
 from .params import resolve
-from .records import FAILED, SUCCESS, RunRecord, now
+from .records import FAILED, SUCCESS, Heartbeat, RunRecord, active_run_ids, now, this_host
 from .spec import PipelineSpec
 
 Log = Callable[[str], None]
@@ -84,11 +86,13 @@ def run_pipeline(
     """
     say = log or (lambda _text: None)
     values = resolve(spec, parameters, text=text)
-    record = RunRecord(spec.name, check_run_id(run_id or new_run_id()), parameters=values)
-    record.save(settings)
+    run_id = check_run_id(run_id or new_run_id())
+    record = RunRecord(spec.name, run_id, parameters=values, host=this_host(), pid=os.getpid())
     lh = Lakehouse(settings)
     try:
-        _attempts(spec, settings, lh, record, values, say)
+        with Heartbeat(settings, spec.name, run_id):
+            record.save(settings)
+            _attempts(spec, settings, lh, record, values, say)
     except BaseException as e:  # interrupted (SIGTERM, Ctrl-C): the record must not stay "running"
         if record.ended is None:
             record.status, record.ended = FAILED, now()
@@ -119,7 +123,7 @@ def _attempts(
     record.ended = now()
     record.save(settings)
     try:
-        expired = expire_branches(lh, spec.key, spec.config.keep_failed_days)
+        expired = expire_branches(lh, spec.name, spec.config.keep_failed_days)
         if expired:
             days = spec.config.keep_failed_days
             say(f"dropped {len(expired)} kept branch(es) older than {days:g} days")
@@ -180,14 +184,20 @@ def _drop_quietly(lh: Lakehouse, branch: str) -> None:
         drop(lh, branch)
 
 
-def expire_branches(lh: Lakehouse, key: str, keep_days: float) -> list[str]:
-    """Drop the run branches of pipeline ``key`` whose head is older than ``keep_days``.
+def expire_branches(lh: Lakehouse, name: str, keep_days: float) -> list[str]:
+    """Drop the run branches of pipeline ``name`` whose head is older than ``keep_days``.
+
+    The branches of its runs still in progress are kept whatever their age: a long run, or one whose
+    tables were branched long ago, goes on writing on them.
 
     Returns:
         ``table@branch`` for each branch removed.
     """
-    prefix = f"{BRANCH_PREFIX}/{key}/"
+    prefix = f"{BRANCH_PREFIX}/{pipeline_key(name)}/"
+    # The cutoff is taken before the runs are listed: a run starting after the listing writes snapshots
+    # newer than the cutoff, so its branches are never taken for old ones.
     cutoff_ms = (dt.datetime.now(dt.UTC) - dt.timedelta(days=keep_days)).timestamp() * 1000
+    going = [prefix + run_id for run_id in active_run_ids(lh.settings, name)]
     removed: list[str] = []
     for namespace in list_namespaces(lh.catalog):
         for name in list_tables(lh.catalog, namespace):
@@ -196,6 +206,8 @@ def expire_branches(lh: Lakehouse, key: str, keep_days: float) -> list[str]:
             old = []
             for ref_name, ref in table.metadata.refs.items():
                 if not ref_name.startswith(prefix) or ref.snapshot_ref_type.value != "branch":
+                    continue
+                if any(_of_run(ref_name, branch) for branch in going):
                     continue
                 snapshot = table.metadata.snapshot_by_id(ref.snapshot_id)
                 if snapshot is None or snapshot.timestamp_ms < cutoff_ms:
@@ -207,3 +219,11 @@ def expire_branches(lh: Lakehouse, key: str, keep_days: float) -> list[str]:
                 manage.commit()
                 removed.extend(f"{ident}@{r}" for r in old)
     return removed
+
+
+def _of_run(ref_name: str, branch: str) -> bool:
+    """True when ``ref_name`` is ``branch`` (a run's first attempt) or one of its later attempts."""
+    if ref_name == branch:
+        return True
+    attempt = ref_name.removeprefix(branch + "-")
+    return attempt != ref_name and attempt.isdigit()

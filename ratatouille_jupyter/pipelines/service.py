@@ -25,13 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from ratatouille.config import Settings
-from ratatouille.errors import Conflict, InvalidInput
+from ratatouille.errors import ConfigError, Conflict, InvalidInput
 
 from . import records
 from .layout import dagster_home, op_name, runs_dir, settings_env
 from .params import resolve
 from .serve import LOCATION_NAME, prepare_dagster_home, read_state
-from .spec import discover
+from .spec import discover, json_ready
 
 #: The repository name Dagster gives a ``Definitions`` object.
 REPOSITORY_NAME = "__repository__"
@@ -109,8 +109,9 @@ def list_pipelines(settings: Settings, contents_root: str | None = None) -> dict
             "path": str(spec.path),
             "schedule": spec.config.schedule,
             "timezone": spec.config.timezone,
-            "parameters": spec.config.parameters,
-            "parameter_defaults": {p.name: p.default for p in spec.parameters},
+            "parameters": json_ready(spec.config.parameters),
+            "parameter_defaults": {p.name: p.shown_default for p in spec.parameters},
+            "parameter_types": {p.name: p.shown_type for p in spec.parameters},
             "retries": spec.config.retries,
             "timeout": spec.config.timeout,
             "writes": sorted(spec.writes),
@@ -191,9 +192,11 @@ def run_now(settings: Settings, name: str, parameters: dict[str, Any] | None = N
     env = settings_env(settings)
     env["DAGSTER_HOME"] = str(prepare_dagster_home(settings))
     folder = runs_dir(settings) / name
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"cannot write the pipeline runs folder {folder}: {e}") from e
     with open(folder / "launch.log", "ab") as out:
         subprocess.Popen(args, env=env, cwd=settings.home, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                          start_new_session=True)  # fmt: skip
     return {"pipeline": name, "run_id": None, "status": "starting", "via": "process", "dagster_url": None}
-

@@ -10,6 +10,7 @@ Nothing here runs a notebook or imports nbformat, papermill or Dagster.
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,11 +35,40 @@ class Parameter:
         name: The variable name.
         default: Its value in the cell, when it is a literal (else None).
         type_name: ``int``, ``float``, ``bool``, ``str``, ``list``, ``dict``, ``None`` or ``unknown``.
+        source: The value's expression as written (``datetime.date(2024, 1, 1)``).
     """
 
     name: str
     default: Any = None
     type_name: str = "unknown"
+    source: str = ""
+
+    @property
+    def shown_type(self) -> str:
+        """The default's Python type name, or ``expression`` when it is not a literal."""
+        if self.default is None:
+            return "expression" if self.type_name == "unknown" else "None"
+        return type(self.default).__name__
+
+    @property
+    def shown_default(self) -> Any:
+        """The default as JSON: the value, or its text when JSON cannot hold it (a set, a date...)."""
+        if self.shown_type == "expression":
+            return self.source or None
+        return json_ready(self.default)
+
+
+def json_ready(value: Any) -> Any:
+    """``value`` as JSON can hold it: containers recursively, anything else JSON lacks as its ``repr``."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: json_ready(v) for k, v in value.items()}
+    return repr(value)
 
 
 @dataclass(frozen=True)
@@ -81,7 +111,9 @@ class PipelineSpec:
             "key": self.key,
             "path": str(self.path),
             **self.config.to_json(),
-            "parameter_defaults": {p.name: p.default for p in self.parameters},
+            "parameters": json_ready(self.config.parameters),
+            "parameter_defaults": {p.name: p.shown_default for p in self.parameters},
+            "parameter_types": {p.name: p.shown_type for p in self.parameters},
             "writes": sorted(self.writes),
             "reads": list(self.reads),
             "warnings": list(self.warnings),
@@ -184,12 +216,13 @@ def parse_parameters(source: str) -> tuple[Parameter, ...]:
 
 
 def _parameter(name: str, value: ast.expr) -> Parameter:
+    source = ast.unparse(value)
     try:
         default = ast.literal_eval(value)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return Parameter(name)
+        return Parameter(name, source=source)
     type_name = "None" if default is None else type(default).__name__
-    return Parameter(name, default, type_name if type_name in _KNOWN_TYPES else "unknown")
+    return Parameter(name, default, type_name if type_name in _KNOWN_TYPES else "unknown", source)
 
 
 _KNOWN_TYPES = ("int", "float", "bool", "str", "list", "dict", "None")

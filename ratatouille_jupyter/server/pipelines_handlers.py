@@ -1,7 +1,10 @@
 """Pipelines routes of the sidebar: the listing (schedule, last run, Dagster links) and "run now".
 
 The work is in :mod:`ratatouille_jupyter.pipelines.service`, imported on the first request (never when
-the server starts). A run is never executed in the Jupyter server: it is queued on the Dagster daemon of
+the server starts). The settings are checked in the worker thread, so unusable settings are answered
+through the base handler's error map (503 ``ConfigError``), like every other route.
+
+A run is never executed in the Jupyter server: it is queued on the Dagster daemon of
 ``rat pipelines serve``, or started as a detached process, so it outlives the JupyterLab session.
 """
 
@@ -13,7 +16,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from .base import RatHandler, RatHTTPError
-from .service import ReadOnly
+from .service import Explorer, ReadOnly
 
 
 class PipelinesHandler(RatHandler):
@@ -23,10 +26,8 @@ class PipelinesHandler(RatHandler):
     @authorized
     async def get(self) -> None:
         """List the pipelines."""
-        from ratatouille_jupyter.pipelines.service import list_pipelines
-
         root = self.settings.get("server_root_dir")
-        await self.answer(list_pipelines, self.explorer.settings, str(root) if root else None)
+        await self.answer(_listing, self.explorer, str(root) if root else None)
 
 
 class PipelineRunsHandler(RatHandler):
@@ -37,14 +38,12 @@ class PipelineRunsHandler(RatHandler):
     async def get(self, name: str) -> None:
         """The pipeline's recent runs, newest first."""
         limit = self.int_arg("limit", 20) or 20
-        await self.answer(_runs, self.explorer.settings, name, max(1, min(limit, 200)))
+        await self.answer(_runs, self.explorer, name, max(1, min(limit, 200)))
 
     @web.authenticated
     @authorized
     async def post(self, name: str) -> None:
         """Start a run now."""
-        from ratatouille_jupyter.pipelines.service import run_now
-
         if self.explorer.limits.read_only:
             message = "this server is read-only: runs cannot be started from it"
             raise RatHTTPError(ReadOnly.http_status, message, ReadOnly.__name__)
@@ -52,12 +51,27 @@ class PipelineRunsHandler(RatHandler):
         parameters = body.get("parameters") or {}
         if not isinstance(parameters, dict):
             raise RatHTTPError(400, "parameters must be a JSON object", "InvalidInput")
-        await self.answer(run_now, self.explorer.settings, name, parameters, status=202)
+        await self.answer(_run_now, self.explorer, name, parameters, status=202)
 
 
-def _runs(settings: Any, name: str, limit: int) -> dict[str, Any]:
+def _listing(explorer: Explorer, root: str | None) -> dict[str, Any]:
+    from ratatouille_jupyter.pipelines.service import list_pipelines
+
+    return list_pipelines(explorer.lakehouse_settings, root)
+
+
+def _run_now(explorer: Explorer, name: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    from ratatouille_jupyter.pipelines.service import run_now
+
+    return run_now(explorer.lakehouse_settings, name, parameters)
+
+
+def _runs(explorer: Explorer, name: str, limit: int) -> dict[str, Any]:
     from ratatouille_jupyter.pipelines import records
-    from ratatouille_jupyter.pipelines.spec import discover
+    from ratatouille_jupyter.pipelines.spec import discover, json_ready
 
+    settings = explorer.lakehouse_settings
     spec = discover(settings).get(name)
-    return {"pipeline": spec.name, "items": [r.as_dict() for r in records.runs(settings, spec.name, limit)]}
+    runs = records.runs(settings, spec.name, limit)
+    items = [{**r.as_dict(), "parameters": json_ready(r.parameters)} for r in runs]
+    return {"pipeline": spec.name, "items": items}

@@ -93,14 +93,31 @@ class Explorer:
         self._history_lock = threading.Lock()
 
     @property
+    def lakehouse_settings(self) -> Settings:
+        """The settings of the lakehouse explored.
+
+        Raises:
+            ConfigError: The settings could not be read when the server started, or the home is not a
+                folder.
+        """
+        if self.settings is None:
+            raise ConfigError(self._config_error)
+        home = self.settings.home
+        if home.exists() and not home.is_dir():
+            raise ConfigError(f"the lakehouse home {home} is not a folder: set RAT_HOME to a folder")
+        return self.settings
+
+    @property
     def session(self) -> Lakehouse:
         """The explorer's own session (on main).
 
         Raises:
-            ConfigError: The settings could not be read when the server started.
+            ConfigError: The settings could not be read when the server started, or the home is not a
+                folder.
         """
+        settings = self.lakehouse_settings
         if self._session is None:
-            raise ConfigError(self._config_error)
+            self._session = Lakehouse(settings)
         return self._session
 
     @property

@@ -37,10 +37,16 @@ def read_only() -> bool:
 
 
 @pytest.fixture
-def jp_server_config(settings: Settings, read_only: bool) -> dict[str, Any]:  # type: ignore[no-redef]
+def server_home(settings: Settings) -> str:
+    """The lakehouse home the server is configured with."""
+    return str(settings.home)
+
+
+@pytest.fixture
+def jp_server_config(server_home: str, read_only: bool) -> dict[str, Any]:  # type: ignore[no-redef]
     return {
         "ServerApp": {"jpserver_extensions": {"ratatouille_jupyter.server": True}},
-        "RatatouilleApp": {"home": str(settings.home), "read_only": read_only},
+        "RatatouilleApp": {"home": server_home, "read_only": read_only},
     }
 
 
@@ -104,3 +110,60 @@ async def test_authentication_and_read_only(jp_fetch: Any, pipelines: Path) -> N
             await jp_fetch("ratatouille", *parts, method=method, body="{}" if method == "POST" else None,
                            headers={"Authorization": ""})  # fmt: skip
         assert info.value.code == 403
+
+
+async def test_parameter_defaults_that_json_cannot_hold_are_shown_as_text(
+    jp_fetch: Any, settings: Settings, pipelines: Path
+) -> None:
+    write_notebook(pipelines / "odd.ipynb", [
+        ("import datetime\nstart = datetime.date(2024, 1, 1)\nregions = {'eu'}\nraw = b'ab'\n"
+         "ceiling = 1e999\npair = (1, 2)\nkeyed = {(1, 2): 'a'}\nn = 3", ["parameters"]),
+        "print(start, regions, raw, ceiling, pair, keyed, n)",
+    ], pipeline={"parameters": {"n": 4}})  # fmt: skip
+    status, listing = await _call(jp_fetch, "pipelines")
+    assert status == 200, listing
+    (item,) = listing["items"]
+    assert item["parameter_defaults"] == {
+        "start": "datetime.date(2024, 1, 1)", "regions": "{'eu'}", "raw": "b'ab'", "ceiling": "inf",
+        "pair": [1, 2], "keyed": "{(1, 2): 'a'}", "n": 3}  # fmt: skip
+    assert item["parameter_types"] == {
+        "start": "expression", "regions": "set", "raw": "bytes", "ceiling": "float", "pair": "tuple",
+        "keyed": "dict", "n": "int"}  # fmt: skip
+    assert item["parameters"] == {"n": 4}
+
+    record = records.RunRecord("odd", "r1", status="failed", parameters={"ceiling": float("inf"), "n": 4})
+    record.save(settings)
+    status, runs = await _call(jp_fetch, "pipelines", "odd", "runs")
+    assert status == 200, runs
+    assert runs["items"][0]["parameters"] == {"ceiling": "inf", "n": 4}
+
+
+class TestSettingsMissing:
+    @pytest.fixture
+    def server_home(self, tmp_path: Path) -> str:
+        home = tmp_path / "broken"
+        home.mkdir()
+        (home / "ratatouille.toml").write_text("bogus_key = 1\n")
+        return str(home)
+
+    async def test_every_route_says_the_lakehouse_is_not_configured(self, jp_fetch: Any) -> None:
+        for method, parts in [("GET", ["pipelines"]), ("GET", ["pipelines", "p", "runs"]),
+                              ("POST", ["pipelines", "p", "runs"])]:  # fmt: skip
+            status, error = await _call(jp_fetch, *parts, method=method)
+            assert (status, error["error"]) == (503, "ConfigError"), (parts, error)
+            assert "bogus_key" in error["message"]
+
+
+class TestHomeIsNotAFolder:
+    @pytest.fixture
+    def server_home(self, tmp_path: Path) -> str:
+        home = tmp_path / "a-file"
+        home.write_text("not a folder")
+        return str(home)
+
+    async def test_every_route_names_the_home(self, jp_fetch: Any, server_home: str) -> None:
+        for method, parts in [("GET", ["pipelines"]), ("GET", ["pipelines", "p", "runs"]),
+                              ("POST", ["pipelines", "p", "runs"])]:  # fmt: skip
+            status, error = await _call(jp_fetch, *parts, method=method)
+            assert (status, error["error"]) == (503, "ConfigError"), (parts, error)
+            assert server_home in error["message"] and "not a folder" in error["message"]

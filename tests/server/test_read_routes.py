@@ -231,6 +231,6 @@ class TestBadSettings:
     async def test_routes_stay_up_and_say_why(self, api: Any, api_error: Any) -> None:
         assert (await api("version"))["name"] == "ratatouille"
         status, body = await api_error("namespaces")
-        assert status == 500
+        assert status == 503
         assert body["error"] == "ConfigError"
         assert "bogus_key" in body["message"]

@@ -28,7 +28,10 @@ export interface IPipeline {
   schedule: string | null;
   timezone: string;
   parameters: Record<string, unknown>;
+  /** Defaults of the parameters cell; a value JSON cannot hold (a set, a date...) comes as its text. */
   parameter_defaults: Record<string, unknown>;
+  /** Python type of each default (`expression` when it is not a literal). */
+  parameter_types?: Record<string, string>;
   retries: number;
   timeout: number | null;
   writes: string[];
