@@ -3,15 +3,21 @@
 The registry counts a file as ingested on a branch when its ingestion snapshot is the branch head or an
 ancestor. Expiry removes snapshots (and pyiceberg clears the parent links to them), so before it does,
 :func:`keep` records, per expired ingestion snapshot, the retained snapshots that descend from it
-(table ``rat_expired_lineage``, next to the registry's). :func:`visible` then counts a recorded snapshot
-as in a branch when one of those descendants is. Records anchored at a snapshot that expires in turn
-are carried forward to its own descendants, then dropped (:func:`forget`).
+(table ``rat_expired_lineage``, next to the registry's), or :data:`NOWHERE` when none does (a dropped
+branch, a rolled-back commit). :func:`holder` then counts a recorded snapshot as in a branch when one of
+those descendants is. Records anchored at a snapshot that expires in turn are carried forward to its own
+descendants, then dropped (:func:`forget`).
+
+An ingestion snapshot that is gone with no record at all was expired by something that did not tell the
+registry (pyiceberg's own ``expire_snapshots``, another tool). Its ancestry is lost; it then counts as in
+the branch it was ingested on, and only there: announcing "already ingested" for a file that a rollback
+had also removed is recoverable (``reset_ingestion``), silently ingesting every old file again is not.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -20,6 +26,8 @@ if TYPE_CHECKING:
 
 LINEAGE_TABLE_NAME = "rat_expired_lineage"
 CLAIMS_PROPERTY = "ratatouille.ingest.claims"
+#: The anchor recorded for an expired ingestion snapshot that no retained snapshot descends from.
+NOWHERE = 0
 
 
 def lineage_table(meta: sa.MetaData) -> sa.Table:
@@ -49,8 +57,14 @@ def ancestry(table: Table, branch: str) -> set[int]:
     return out
 
 
-def visible(conn: Any, lineage: sa.Table, catalog_name: str, table: Table, branch: str) -> set[int]:
-    """Snapshot ids whose rows ``branch`` holds: its ancestry, and expired snapshots anchored in it."""
+def holder(
+    conn: Any, lineage: sa.Table, catalog_name: str, table: Table, branch: str
+) -> Callable[[int | None, str], bool]:
+    """Whether ``branch`` holds the rows of an ingestion: ``(snapshot id, branch ingested on) -> bool``.
+
+    True for the branch's ancestry, for expired snapshots anchored in it, and (see the module docstring)
+    for a snapshot expired without a record when it was ingested on ``branch`` itself.
+    """
     import sqlalchemy as sa
 
     seen = ancestry(table, branch)
@@ -60,7 +74,21 @@ def visible(conn: Any, lineage: sa.Table, catalog_name: str, table: Table, branc
             lineage.c.table_uuid == str(table.metadata.table_uuid),
         )
     )
-    return seen | {int(sid) for sid, anchor in rows if anchor in seen}
+    recorded: set[int] = set()
+    for sid, anchor in rows:
+        recorded.add(int(sid))
+        if anchor in seen:
+            seen.add(int(sid))
+    present = {s.snapshot_id for s in table.metadata.snapshots}
+
+    def holds(snapshot_id: int | None, ingested_on: str) -> bool:
+        if snapshot_id is None:
+            return False
+        if snapshot_id in seen:
+            return True
+        return snapshot_id not in present and snapshot_id not in recorded and ingested_on == branch
+
+    return holds
 
 
 def keep(
@@ -73,10 +101,12 @@ def keep(
 ) -> None:
     """Before snapshots expire: record which retained snapshots descend from each (``anchors``).
 
-    Recorded for the expiring snapshots that ingested files (they carry their claims, or registry rows
-    name them), and carried forward for records anchored at a snapshot that expires now; claims an
-    expiring commit carried but the registry still shows running become successes. Every record is a
-    fact about immutable parent links, so recording before the expiry commit is safe.
+    ``anchors`` has every expiring snapshot, with an empty set when no retained snapshot descends from
+    it (then :data:`NOWHERE` is recorded: the expiry is known, the rows are in no branch). Recorded for
+    the expiring snapshots that ingested files (they carry their claims, or registry rows name them),
+    and carried forward for records anchored at a snapshot that expires now; claims an expiring commit
+    carried but the registry still shows running become successes. Every record is a fact about
+    immutable parent links, so recording before the expiry commit is safe.
     """
     import sqlalchemy as sa
 
@@ -89,7 +119,7 @@ def keep(
             props = snap.summary.additional_properties if snap is not None and snap.summary else {}
             claims = [int(c) for c in props.get(CLAIMS_PROPERTY, "").split(",") if c.isdigit()]
             if claims:
-                wanted[sid] = set(anchors[sid])
+                wanted[sid] = set(anchors.get(sid, ()))
                 conn.execute(
                     sa.update(files)
                     .where(files.c.id.in_(claims), files.c.status == "running")
@@ -100,16 +130,16 @@ def keep(
             part = ids[start : start + 500]
             carried = sa.select(lineage.c.snapshot_id, lineage.c.anchor_id)
             for sid, anchor in conn.execute(carried.where(*base, lineage.c.anchor_id.in_(part))):
-                wanted.setdefault(int(sid), set()).update(anchors[int(anchor)])
+                wanted.setdefault(int(sid), set()).update(anchors.get(int(anchor), ()))
             recorded = sa.select(files.c.snapshot_id).where(
                 files.c.catalog_name == catalog_name,
                 files.c.table_uuid == uuid,
                 files.c.snapshot_id.in_(part),
             )
             for (sid,) in conn.execute(recorded):
-                wanted.setdefault(int(sid), set()).update(anchors[int(sid)])
+                wanted.setdefault(int(sid), set()).update(anchors.get(int(sid), ()))
         for sid, targets in wanted.items():
-            for anchor in targets:
+            for anchor in targets or {NOWHERE}:
                 same = (lineage.c.snapshot_id == sid, lineage.c.anchor_id == anchor)
                 if conn.execute(sa.select(lineage.c.anchor_id).where(*base, *same)).first() is None:
                     row = {"catalog_name": catalog_name, "table_uuid": uuid}

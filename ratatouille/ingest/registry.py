@@ -15,7 +15,8 @@ Snapshot expiry cuts ancestry: an expired ingestion snapshot is in no branch's h
 it expires, :meth:`Registry.keep_lineage` records which retained snapshots descend from it (table
 ``rat_expired_lineage``), and turns claims its commit carried into successes; a recorded snapshot then
 counts as in a branch when one of its retained descendants is. Lineage pointing at snapshots that
-expire in turn is carried forward to their own descendants.
+expire in turn is carried forward to their own descendants. A snapshot expired by another tool, which
+recorded nothing, counts as in the branch it was ingested on (see :mod:`.lineage`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import datetime as dt
 import os
 import socket
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,7 @@ import pandas as pd
 
 from ..errors import Conflict
 from .lineage import CLAIMS_PROPERTY as CLAIMS_PROPERTY  # the ingest commit's claims; re-exported
-from .lineage import forget, keep, lineage_table, visible
+from .lineage import forget, holder, keep, lineage_table
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -154,7 +155,7 @@ class Registry:
 
         found: dict[str, dict[str, Any]] = {}
         with self.engine.connect() as conn:
-            visible = self._visible(conn, table, branch)
+            holds = self._holder(conn, table, branch)
             for start in range(0, len(hashes), 500):
                 part = hashes[start : start + 500]
                 rows = conn.execute(
@@ -167,7 +168,7 @@ class Registry:
                     )
                 ).mappings()
                 for row in rows:
-                    if row["snapshot_id"] in visible:
+                    if holds(row["snapshot_id"], row["branch"]):
                         found.setdefault(row["content_hash"], dict(row))
         return found
 
@@ -240,7 +241,7 @@ class Registry:
                 return
             if row["status"] == "ok":
                 # A success that the branch no longer contains (the branch was rolled back): superseded.
-                if table is not None and row["snapshot_id"] not in self._visible(conn, table, branch):
+                if table is not None and not self._holder(conn, table, branch)(row["snapshot_id"], branch):
                     conn.execute(sa.update(t).where(t.c.id == row["id"]).values(status="reverted"))
                 return
             committed = _committed_claim(table, int(row["id"]))
@@ -300,9 +301,9 @@ class Registry:
 
     # -- snapshot expiry --------------------------------------------------------------------------------
 
-    def _visible(self, conn: Any, table: Table, branch: str) -> set[int]:
-        """Snapshot ids whose data ``branch`` holds: its ancestry, and expired snapshots anchored in it."""
-        return visible(conn, self.lineage, self.catalog_name, table, branch)
+    def _holder(self, conn: Any, table: Table, branch: str) -> Callable[[int | None, str], bool]:
+        """Whether ``branch`` holds an ingestion's rows: ``(snapshot id, branch ingested on) -> bool``."""
+        return holder(conn, self.lineage, self.catalog_name, table, branch)
 
     def keep_lineage(self, table: Table, anchors: Mapping[int, set[int]]) -> None:
         """Before snapshots expire: record which retained snapshots descend from each (``anchors``)."""
