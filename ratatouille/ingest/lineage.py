@@ -23,11 +23,51 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import sqlalchemy as sa
     from pyiceberg.table import Table
+    from pyiceberg.table.snapshots import Snapshot
 
 LINEAGE_TABLE_NAME = "rat_expired_lineage"
 CLAIMS_PROPERTY = "ratatouille.ingest.claims"
 #: The anchor recorded for an expired ingestion snapshot that no retained snapshot descends from.
 NOWHERE = 0
+
+
+def claim_token(claim_id: int, content_hash: str) -> str:
+    """How an ingestion commit names a claim it carries (in ``CLAIMS_PROPERTY``, comma-separated).
+
+    The id with the start of the file's content hash, not the id alone: a claim id is unique only within
+    one registry's life. SQLite hands out the highest ids again once their rows are deleted (a reset, a
+    released claim) unless the table was made with AUTOINCREMENT, which registries made before it was
+    not; a registry made anew (a lost ``ingestion.db``, a dropped table) starts over at 1. Snapshot
+    summaries outlive both, so an id alone could make an old commit pass for a new claim's. Rebuilding
+    old SQLite tables would need every process stopped; matching on content needs nothing: a token
+    matches only a claim of the very content that commit wrote.
+    """
+    return f"{claim_id}:{content_hash[:16]}"
+
+
+def carried_claims(snapshot: Snapshot | None) -> list[tuple[int, str | None]]:
+    """The claims a commit carries: ``(id, content hash prefix)``; no prefix for commits of old versions."""
+    props = snapshot.summary.additional_properties if snapshot is not None and snapshot.summary else {}
+    out: list[tuple[int, str | None]] = []
+    for token in props.get(CLAIMS_PROPERTY, "").split(","):
+        claim_id, _, prefix = token.partition(":")
+        if claim_id.isdigit():
+            out.append((int(claim_id), prefix or None))
+    return out
+
+
+def carries(snapshot: Snapshot, claim_id: int, content_hash: str, started: dt.datetime) -> bool:
+    """Whether ``snapshot``'s commit carries this claim (its id, content hash and start time)."""
+    for cid, prefix in carried_claims(snapshot):
+        if cid != claim_id:
+            continue
+        if prefix is not None:
+            return content_hash.startswith(prefix)
+        # A bare id (written before tokens had the hash): a commit can only carry a claim made before it.
+        if started.tzinfo is None:
+            started = started.replace(tzinfo=dt.UTC)
+        return started.timestamp() * 1000 <= snapshot.timestamp_ms
+    return False
 
 
 def lineage_table(meta: sa.MetaData) -> sa.Table:
@@ -116,15 +156,24 @@ def keep(
     with engine.begin() as conn:
         for sid in anchors:
             snap = table.metadata.snapshot_by_id(sid)
-            props = snap.summary.additional_properties if snap is not None and snap.summary else {}
-            claims = [int(c) for c in props.get(CLAIMS_PROPERTY, "").split(",") if c.isdigit()]
-            if claims:
-                wanted[sid] = set(anchors.get(sid, ()))
-                conn.execute(
-                    sa.update(files)
-                    .where(files.c.id.in_(claims), files.c.status == "running")
-                    .values(status="ok", snapshot_id=sid, finished_at=dt.datetime.now(dt.UTC))
+            tokens = carried_claims(snap)
+            if not tokens or snap is None:
+                continue
+            wanted[sid] = set(anchors.get(sid, ()))
+            claimed = [cid for cid, _ in tokens]
+            for start in range(0, len(claimed), 500):
+                found = conn.execute(
+                    sa.select(files.c.id, files.c.content_hash, files.c.started_at).where(
+                        files.c.id.in_(claimed[start : start + 500]), files.c.status == "running"
+                    )
                 )
+                landed = [cid for cid, digest, started in found if carries(snap, cid, digest, started)]
+                if landed:
+                    conn.execute(
+                        sa.update(files)
+                        .where(files.c.id.in_(landed), files.c.status == "running")
+                        .values(status="ok", snapshot_id=sid, finished_at=dt.datetime.now(dt.UTC))
+                    )
         ids = list(anchors)
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]

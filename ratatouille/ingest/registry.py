@@ -33,7 +33,7 @@ import pandas as pd
 
 from ..errors import Conflict
 from .lineage import CLAIMS_PROPERTY as CLAIMS_PROPERTY  # the ingest commit's claims; re-exported
-from .lineage import forget, holder, keep, lineage_table
+from .lineage import carries, forget, holder, keep, lineage_table
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -139,6 +139,9 @@ class Registry:
                 sqlite_where=sa.text("status IN ('running', 'ok')"),
                 postgresql_where=sa.text("status IN ('running', 'ok')"),
             ),
+            # Ids never handed out twice (SQLite reuses the highest rowids otherwise). Tables made before
+            # lack it: commits name claims by id and content (lineage.claim_token), which stays safe.
+            sqlite_autoincrement=True,
         )
         self.lineage = lineage_table(meta)
         meta.create_all(self.engine, checkfirst=True)
@@ -244,7 +247,7 @@ class Registry:
                 if table is not None and not self._holder(conn, table, branch)(row["snapshot_id"], branch):
                     conn.execute(sa.update(t).where(t.c.id == row["id"]).values(status="reverted"))
                 return
-            committed = _committed_claim(table, int(row["id"]))
+            committed = _committed_claim(table, dict(row))
             if committed is not None:
                 conn.execute(
                     sa.update(t)
@@ -337,13 +340,12 @@ class Registry:
             return int(conn.execute(query).rowcount or 0)
 
 
-def _committed_claim(table: Table | None, claim_id: int) -> int | None:
+def _committed_claim(table: Table | None, row: Mapping[str, Any]) -> int | None:
+    """The snapshot whose commit carries this registry row's claim, if any."""
     if table is None:
         return None
-    wanted = str(claim_id)
     for snap in table.metadata.snapshots:
-        props = snap.summary.additional_properties if snap.summary else {}
-        if wanted in props.get(CLAIMS_PROPERTY, "").split(","):
+        if carries(snap, int(row["id"]), str(row["content_hash"]), row["started_at"]):
             return snap.snapshot_id
     return None
 

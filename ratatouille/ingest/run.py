@@ -19,6 +19,7 @@ from .base import Reader
 from .columns import Plan
 from .commit import StreamWriter
 from .errors import BadFile, Restart
+from .lineage import claim_token
 from .options import IngestOptions
 from .progress import Progress
 from .registry import CLAIMS_PROPERTY, FileRecord, Registry
@@ -290,8 +291,12 @@ def _run(
     outcome.truncated = preview.truncated
     if not good:
         return outcome
-    ids = {claims[hashes[s.location.uri]]: rows_by_file[s.location.uri] for s in good} if registry else {}
-    props = {CLAIMS_PROPERTY: ",".join(str(i) for i in ids)} if ids else {}
+    ids: dict[int, int] = {}
+    props: dict[str, str] = {}
+    if registry is not None:
+        ids = {claims[hashes[s.location.uri]]: rows_by_file[s.location.uri] for s in good}
+        tokens = {claim_token(claims[hashes[s.location.uri]], hashes[s.location.uri]) for s in good}
+        props[CLAIMS_PROPERTY] = ",".join(sorted(tokens))
     result = writer.commit(props)
     if registry is not None:
         registry.succeeded(ids, result.snapshot_id, session.catalog.load_table(writer.target))
