@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 LINEAGE_TABLE_NAME = "rat_expired_lineage"
 CLAIMS_PROPERTY = "ratatouille.ingest.claims"
+#: A random id of each ingestion commit: how a commit whose outcome was unknown is found in the table.
+COMMIT_PROPERTY = "ratatouille.ingest.commit"
 #: The anchor recorded for an expired ingestion snapshot that no retained snapshot descends from.
 NOWHERE = 0
 

@@ -151,29 +151,65 @@ class Registry:
     def ingested(
         self, table_name: str, table: Table | None, branch: str, hashes: list[str]
     ) -> dict[str, dict[str, Any]]:
-        """Files (by hash) already ingested and visible on ``branch`` of ``table``."""
+        """Files (by hash) already ingested and visible on ``branch`` of ``table``.
+
+        A claim still running or failed whose commit the table holds all the same (its process died
+        before recording the success, or the commit's outcome was unknown and it landed) is turned into
+        a success here, so that file is never ingested twice.
+        """
         if table is None or not hashes:
             return {}
         import sqlalchemy as sa
 
+        uuid = str(table.metadata.table_uuid)
+        t = self.t
         found: dict[str, dict[str, Any]] = {}
+        landed: dict[int, int] = {}
         with self.engine.connect() as conn:
             holds = self._holder(conn, table, branch)
             for start in range(0, len(hashes), 500):
                 part = hashes[start : start + 500]
                 rows = conn.execute(
-                    sa.select(self.t).where(
-                        self.t.c.catalog_name == self.catalog_name,
-                        self.t.c.table_name == table_name,
-                        self.t.c.table_uuid == str(table.metadata.table_uuid),
-                        self.t.c.status == "ok",
-                        self.t.c.content_hash.in_(part),
+                    sa.select(t).where(
+                        t.c.catalog_name == self.catalog_name,
+                        t.c.table_name == table_name,
+                        # A claim made when the table did not exist yet has no uuid until it succeeds.
+                        t.c.table_uuid.in_([uuid, ""]),
+                        t.c.status.in_(["ok", "running", "failed"]),
+                        t.c.content_hash.in_(part),
                     )
                 ).mappings()
-                for row in rows:
+                for mapping in rows:
+                    row = dict(mapping)
+                    if row["status"] != "ok":
+                        snapshot_id = _committed_claim(table, row)
+                        if snapshot_id is None:
+                            continue
+                        landed[int(row["id"])] = snapshot_id
+                        row.update(status="ok", snapshot_id=snapshot_id, table_uuid=uuid)
+                    elif row["table_uuid"] != uuid:
+                        continue
                     if holds(row["snapshot_id"], row["branch"]):
-                        found.setdefault(row["content_hash"], dict(row))
+                        found.setdefault(row["content_hash"], row)
+        for claim_id, snapshot_id in landed.items():
+            self._recognize(claim_id, snapshot_id, uuid)
         return found
+
+    def _recognize(self, claim_id: int, snapshot_id: int, table_uuid: str) -> None:
+        """Turn a claim whose commit is in the table into a success."""
+        import sqlalchemy as sa
+
+        t = self.t
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    sa.update(t)
+                    .where(t.c.id == claim_id, t.c.status.in_(["running", "failed"]))
+                    .values(status="ok", snapshot_id=snapshot_id, table_uuid=table_uuid, error=None,
+                            finished_at=_now())
+                )  # fmt: skip
+        except sa.exc.IntegrityError:
+            pass  # the same file was recorded again since (ingested twice): its own record stands
 
     # -- claims -----------------------------------------------------------------------------------------
 
