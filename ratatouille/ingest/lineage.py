@@ -29,6 +29,8 @@ LINEAGE_TABLE_NAME = "rat_expired_lineage"
 CLAIMS_PROPERTY = "ratatouille.ingest.claims"
 #: A random id of each ingestion commit: how a commit whose outcome was unknown is found in the table.
 COMMIT_PROPERTY = "ratatouille.ingest.commit"
+#: Claim states a commit that landed can leave: its process died, or its outcome was unknown.
+UNSETTLED = ("running", "failed")
 #: The anchor recorded for an expired ingestion snapshot that no retained snapshot descends from.
 NOWHERE = 0
 
@@ -70,6 +72,47 @@ def carries(snapshot: Snapshot, claim_id: int, content_hash: str, started: dt.da
             started = started.replace(tzinfo=dt.UTC)
         return started.timestamp() * 1000 <= snapshot.timestamp_ms
     return False
+
+
+def recognize(
+    engine: sa.engine.Engine, files: sa.Table, claim_id: int, snapshot_id: int, table_uuid: str
+) -> None:
+    """Turn a claim whose commit is in the table into a success (a running or failed one).
+
+    Not when the same file was recorded again since (it was ingested twice): that record stands.
+    """
+    import sqlalchemy as sa
+
+    t = files
+    try:
+        with engine.begin() as conn:
+            row = (
+                conn.execute(sa.select(t).where(t.c.id == claim_id, t.c.status.in_(UNSETTLED)))
+                .mappings()
+                .first()
+            )
+            if row is None:
+                return
+            again = conn.execute(
+                sa.select(t.c.id).where(
+                    t.c.catalog_name == row["catalog_name"],
+                    t.c.table_name == row["table_name"],
+                    t.c.table_uuid == table_uuid,
+                    t.c.branch == row["branch"],
+                    t.c.content_hash == row["content_hash"],
+                    t.c.status.in_(["running", "ok"]),
+                    t.c.id != claim_id,
+                )
+            ).first()
+            if again is None:
+                conn.execute(
+                    sa.update(t)
+                    .where(t.c.id == claim_id)
+                    .values(status="ok", snapshot_id=snapshot_id, table_uuid=table_uuid, error=None,
+                            finished_at=dt.datetime.now(dt.UTC))
+                )  # fmt: skip
+    except sa.exc.IntegrityError:
+        return  # a claim of the same file was made meanwhile: the same case, lost the race to say so
 
 
 def lineage_table(meta: sa.MetaData) -> sa.Table:
@@ -155,27 +198,24 @@ def keep(
     uuid = str(table.metadata.table_uuid)
     wanted: dict[int, set[int]] = {}
     base = (lineage.c.catalog_name == catalog_name, lineage.c.table_uuid == uuid)
-    with engine.begin() as conn:
-        for sid in anchors:
-            snap = table.metadata.snapshot_by_id(sid)
-            tokens = carried_claims(snap)
-            if not tokens or snap is None:
-                continue
-            wanted[sid] = set(anchors.get(sid, ()))
-            claimed = [cid for cid, _ in tokens]
-            for start in range(0, len(claimed), 500):
+    for sid in anchors:
+        snap = table.metadata.snapshot_by_id(sid)
+        tokens = carried_claims(snap)
+        if not tokens or snap is None:
+            continue
+        wanted[sid] = set(anchors.get(sid, ()))
+        claimed = [cid for cid, _ in tokens]
+        for start in range(0, len(claimed), 500):
+            with engine.connect() as conn:
                 found = conn.execute(
                     sa.select(files.c.id, files.c.content_hash, files.c.started_at).where(
-                        files.c.id.in_(claimed[start : start + 500]), files.c.status == "running"
+                        files.c.id.in_(claimed[start : start + 500]), files.c.status.in_(UNSETTLED)
                     )
-                )
-                landed = [cid for cid, digest, started in found if carries(snap, cid, digest, started)]
-                if landed:
-                    conn.execute(
-                        sa.update(files)
-                        .where(files.c.id.in_(landed), files.c.status == "running")
-                        .values(status="ok", snapshot_id=sid, finished_at=dt.datetime.now(dt.UTC))
-                    )
+                ).all()
+            for cid, digest, started in found:
+                if carries(snap, cid, digest, started):
+                    recognize(engine, files, cid, sid, uuid)
+    with engine.begin() as conn:
         ids = list(anchors)
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]

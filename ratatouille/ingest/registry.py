@@ -33,7 +33,7 @@ import pandas as pd
 
 from ..errors import Conflict
 from .lineage import CLAIMS_PROPERTY as CLAIMS_PROPERTY  # the ingest commit's claims; re-exported
-from .lineage import carries, forget, holder, keep, lineage_table
+from .lineage import UNSETTLED, carries, forget, holder, keep, lineage_table, recognize
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -175,7 +175,7 @@ class Registry:
                         t.c.table_name == table_name,
                         # A claim made when the table did not exist yet has no uuid until it succeeds.
                         t.c.table_uuid.in_([uuid, ""]),
-                        t.c.status.in_(["ok", "running", "failed"]),
+                        t.c.status.in_(["ok", *UNSETTLED]),
                         t.c.content_hash.in_(part),
                     )
                 ).mappings()
@@ -197,19 +197,7 @@ class Registry:
 
     def _recognize(self, claim_id: int, snapshot_id: int, table_uuid: str) -> None:
         """Turn a claim whose commit is in the table into a success."""
-        import sqlalchemy as sa
-
-        t = self.t
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    sa.update(t)
-                    .where(t.c.id == claim_id, t.c.status.in_(["running", "failed"]))
-                    .values(status="ok", snapshot_id=snapshot_id, table_uuid=table_uuid, error=None,
-                            finished_at=_now())
-                )  # fmt: skip
-        except sa.exc.IntegrityError:
-            pass  # the same file was recorded again since (ingested twice): its own record stands
+        recognize(self.engine, self.t, claim_id, snapshot_id, table_uuid)
 
     # -- claims -----------------------------------------------------------------------------------------
 
