@@ -38,8 +38,8 @@ from ..tables.evolution import align
 from ..tables.partitioning import build_spec, check_spec
 from ..tables.rowlevel import plan_data_files
 from ..tables.writing import CREATE_PROPERTIES, WriteResult
-from .errors import CommitOutcomeUnknown
 from .lineage import COMMIT_PROPERTY
+from .outcome import find_commit
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -340,29 +340,13 @@ class StreamWriter:
             CommitOutcomeUnknown: The table could not be read.
             BaseException: ``error`` again (with a note) when the commit did not land.
         """
-        from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
-
         self._tx = None
         self._files = []  # kept: abort() must not delete them
         self._close_pool()
         self.outcome = "unknown"
-        try:
-            table: Table | None = self.catalog.load_table(self.target)
-        except (NoSuchTableError, NoSuchNamespaceError):
-            table = None  # the commit that would have created it did not land
-        except Exception as check:
-            raise CommitOutcomeUnknown(
-                f"the commit to {self.target} failed ({type(error).__name__}: {error}) and whether it "
-                f"landed cannot be told now ({type(check).__name__}: {check}). Its files are kept. Once "
-                f"the catalog answers, rat.ice_history({self.target!r}) shows whether it did; ingesting "
-                "the same files again with skip_existing=True is safe: files this commit wrote are "
-                "recognized as ingested if it landed"
-            ) from error
-        snap = None
-        if table is not None:
-            snap = next((s for s in table.metadata.snapshots if _marker(s) == marker), None)
-        if table is not None and snap is not None:
-            return self._landed(table, snap.snapshot_id)
+        found = find_commit(self.catalog, self.target, marker, error)
+        if found is not None:
+            return self._landed(*found)
         self.outcome = "failed"
         error.add_note(
             f"ratatouille: the table shows this commit to {self.target} did not land: nothing was written "
@@ -428,8 +412,3 @@ class StreamWriter:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True)
-
-
-def _marker(snapshot: Any) -> str | None:
-    props = snapshot.summary.additional_properties if snapshot.summary else {}
-    return props.get(COMMIT_PROPERTY)
