@@ -7,11 +7,12 @@ docs/ingestion.md describes formats, options, the inference rules, the landing z
 from __future__ import annotations
 
 from .api import available_parsers, history, ingest_batch, ingest_file, register_parser, reset
-from .errors import BadFile
+from .errors import BadFile, CommitOutcomeUnknown
 from .options import IngestOptions
 
 __all__ = [
     "BadFile",
+    "CommitOutcomeUnknown",
     "IngestOptions",
     "available_parsers",
     "history",

@@ -2,8 +2,10 @@
 
 Each batch is aligned with the table's (pending) schema and written as data files right away; the
 snapshot that adds them all is committed once at the end. Until then nothing is visible, and
-:meth:`StreamWriter.abort` deletes the files. The schema evolves inside the same transaction, so a column
-first seen half-way through is added with the data (earlier files simply lack it: Iceberg reads NULL).
+:meth:`StreamWriter.abort` deletes the files. Once the commit was tried they are never deleted, unless
+the catalog refused it (another writer won): a commit whose outcome is unknown is looked for in the table.
+The schema evolves inside the same transaction, so a column first seen half-way through is added with
+the data (earlier files simply lack it: Iceberg reads NULL).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import itertools
 import random
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -35,6 +38,8 @@ from ..tables.evolution import align
 from ..tables.partitioning import build_spec, check_spec
 from ..tables.rowlevel import plan_data_files
 from ..tables.writing import CREATE_PROPERTIES, WriteResult
+from .lineage import COMMIT_PROPERTY
+from .outcome import find_commit
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -92,6 +97,12 @@ class StreamWriter:
         self._pending: Future[list[DataFile]] | None = None
         self.partition_by = partition_by
         self.after_commit = after_commit
+        #: None until a commit was tried; then "landed", "failed" (it surely did not land, after an
+        #: unknown outcome) or "unknown" (it could not be told).
+        self.outcome: str | None = None
+        #: What the commit did, once it landed; and the table as committed.
+        self.result: WriteResult | None = None
+        self.committed_table: Table | None = None
         self._table: Table | None = self._load()
         if self._table is not None:
             check_spec(partition_by, self._table.schema(), self._table.spec(), target)
@@ -239,9 +250,16 @@ class StreamWriter:
     def commit(self, properties: Mapping[str, str] | None = None) -> WriteResult:
         """Commit every file written as one snapshot; retried on concurrent commits.
 
+        When the commit fails in a way that leaves its outcome unknown (the catalog answered 5xx or lost
+        the connection, an interrupt arrived while it ran), the files are never deleted: the table is
+        read again to see whether the commit landed (:meth:`_settle`). If it did, this is a success (an
+        interrupt is raised again after :attr:`result` is set, so the caller records the success first).
+
         Raises:
             Conflict: Other writers changed the schema underneath, or kept committing first; nothing
                 is committed and the files are deleted.
+            CommitOutcomeUnknown: The commit failed and the catalog could not be asked whether it
+                landed; the files are kept.
         """
         if self._tx is None:
             raise InvalidInput(f"nothing to write to {self.target}: no rows")
@@ -250,39 +268,91 @@ class StreamWriter:
         except BaseException:
             self.abort()
             raise
+        marker = uuid.uuid4().hex
         props = {**snapshot_properties(self.operation, self.context), **(properties or {})}
+        props[COMMIT_PROPERTY] = marker
         tx = self._tx
         last: Exception | None = None
         for attempt in range(MAX_ATTEMPTS):
             try:
                 self._stage_snapshot(tx, props)
-                tx.commit_transaction()
-                self._tx = None
-                self._close_pool()
-                table = self.catalog.load_table(self.target)
-                if self.after_commit is not None:
-                    self.after_commit(table)
-                return WriteResult(
-                    self.target,
-                    self.mode,
-                    self.branch,
-                    self.rows,
-                    self.rows,
-                    0,
-                    head_snapshot_id(table, self.branch),
-                    columns_added=list(self.columns_added),
-                    created=self.created,
-                )
             except Exception as e:
                 if not lost_race(e):
                     raise
                 last = e
                 time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
                 tx = self._rebase(tx)
+                continue
+            try:
+                committed = tx.commit_transaction()
+            except BaseException as e:
+                if isinstance(e, Exception) and lost_race(e):  # refused by the catalog: surely not committed
+                    last = e
+                    time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
+                    tx = self._rebase(tx)
+                    continue
+                found = self._settle(e, marker)
+                if not isinstance(e, Exception):
+                    raise  # an interrupt: the commit landed (self.result is set); still stop
+                return found
+            return self._landed(committed, head_snapshot_id(committed, self.branch))
         self.abort()
         raise Conflict(
             f"could not commit to {self.target}: other writers kept committing first; nothing was written"
         ) from last
+
+    def _landed(self, table: Table, snapshot_id: int | None) -> WriteResult:
+        """The commit is in the table: nothing may be deleted any more; run the light maintenance."""
+        self._tx = None
+        self._files = []
+        self._close_pool()
+        self.outcome = "landed"
+        self.committed_table = table
+        self.result = WriteResult(
+            self.target,
+            self.mode,
+            self.branch,
+            self.rows,
+            self.rows,
+            0,
+            snapshot_id,
+            columns_added=list(self.columns_added),
+            created=self.created,
+        )
+        if self.after_commit is not None:
+            try:
+                self.after_commit(table)
+            except Exception as e:  # maintenance after a commit must not turn it into a failure
+                warnings.warn(f"maintenance after the commit to {self.target} failed: {e}", stacklevel=3)
+        return self.result
+
+    def _settle(self, error: BaseException, marker: str) -> WriteResult:
+        """After a commit failed with an unknown outcome: read the table again to see if it landed.
+
+        The files are kept whatever the answer: a catalog that answered 5xx may still apply the commit
+        (a gateway timing out while the catalog works on), and a file the table points at must exist.
+        Files of a commit that never lands are removed by the orphan sweep.
+
+        Returns:
+            The result, when the commit landed.
+
+        Raises:
+            CommitOutcomeUnknown: The table could not be read.
+            BaseException: ``error`` again (with a note) when the commit did not land.
+        """
+        self._tx = None
+        self._files = []  # kept: abort() must not delete them
+        self._close_pool()
+        self.outcome = "unknown"
+        found = find_commit(self.catalog, self.target, marker, error)
+        if found is not None:
+            return self._landed(*found)
+        self.outcome = "failed"
+        error.add_note(
+            f"ratatouille: the table shows this commit to {self.target} did not land: nothing was written "
+            "(its files are left for the orphan sweep)"
+        )
+        raise error
 
     def _stage_snapshot(self, tx: Transaction, props: dict[str, str]) -> None:
         update = tx.update_snapshot(snapshot_properties=props, branch=self.branch)
@@ -328,14 +398,15 @@ class StreamWriter:
         return tx
 
     def abort(self) -> None:
-        """Delete the files written so far; nothing was committed."""
+        """Delete the files written so far when nothing was committed (kept once a commit was tried)."""
         with contextlib.suppress(Exception):  # its error is the reason for aborting, or moot now
             self.flush()
         self._close_pool()
         files, self._files = self._files, []
         self._delete(files)
         self._tx = None
-        self.rows, self.created, self.columns_added = 0, False, []
+        if self.outcome is None:
+            self.rows, self.created, self.columns_added = 0, False, []
 
     def _close_pool(self) -> None:
         pool, self._pool = self._pool, None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, RatError
 
 
 class BadFile(InvalidInput):
@@ -29,6 +29,12 @@ class BadFile(InvalidInput):
         self.reason = reason
         self.row = row
         self.sheet = sheet
+
+
+class CommitOutcomeUnknown(RatError):
+    """A commit failed and whether it landed cannot be told now; its files are kept (see the message)."""
+
+    http_status = 503
 
 
 class Restart(Exception):

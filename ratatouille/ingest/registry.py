@@ -15,7 +15,8 @@ Snapshot expiry cuts ancestry: an expired ingestion snapshot is in no branch's h
 it expires, :meth:`Registry.keep_lineage` records which retained snapshots descend from it (table
 ``rat_expired_lineage``), and turns claims its commit carried into successes; a recorded snapshot then
 counts as in a branch when one of its retained descendants is. Lineage pointing at snapshots that
-expire in turn is carried forward to their own descendants.
+expire in turn is carried forward to their own descendants. A snapshot expired by another tool, which
+recorded nothing, counts as in the branch it was ingested on (see :mod:`.lineage`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import datetime as dt
 import os
 import socket
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,7 @@ import pandas as pd
 
 from ..errors import Conflict
 from .lineage import CLAIMS_PROPERTY as CLAIMS_PROPERTY  # the ingest commit's claims; re-exported
-from .lineage import forget, keep, lineage_table, visible
+from .lineage import UNSETTLED, carries, forget, holder, keep, lineage_table, recognize
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -138,6 +139,9 @@ class Registry:
                 sqlite_where=sa.text("status IN ('running', 'ok')"),
                 postgresql_where=sa.text("status IN ('running', 'ok')"),
             ),
+            # Ids never handed out twice (SQLite reuses the highest rowids otherwise). Tables made before
+            # lack it: commits name claims by id and content (lineage.claim_token), which stays safe.
+            sqlite_autoincrement=True,
         )
         self.lineage = lineage_table(meta)
         meta.create_all(self.engine, checkfirst=True)
@@ -147,29 +151,53 @@ class Registry:
     def ingested(
         self, table_name: str, table: Table | None, branch: str, hashes: list[str]
     ) -> dict[str, dict[str, Any]]:
-        """Files (by hash) already ingested and visible on ``branch`` of ``table``."""
+        """Files (by hash) already ingested and visible on ``branch`` of ``table``.
+
+        A claim still running or failed whose commit the table holds all the same (its process died
+        before recording the success, or the commit's outcome was unknown and it landed) is turned into
+        a success here, so that file is never ingested twice.
+        """
         if table is None or not hashes:
             return {}
         import sqlalchemy as sa
 
+        uuid = str(table.metadata.table_uuid)
+        t = self.t
         found: dict[str, dict[str, Any]] = {}
+        landed: dict[int, int] = {}
         with self.engine.connect() as conn:
-            visible = self._visible(conn, table, branch)
+            holds = self._holder(conn, table, branch)
             for start in range(0, len(hashes), 500):
                 part = hashes[start : start + 500]
                 rows = conn.execute(
-                    sa.select(self.t).where(
-                        self.t.c.catalog_name == self.catalog_name,
-                        self.t.c.table_name == table_name,
-                        self.t.c.table_uuid == str(table.metadata.table_uuid),
-                        self.t.c.status == "ok",
-                        self.t.c.content_hash.in_(part),
+                    sa.select(t).where(
+                        t.c.catalog_name == self.catalog_name,
+                        t.c.table_name == table_name,
+                        # A claim made when the table did not exist yet has no uuid until it succeeds.
+                        t.c.table_uuid.in_([uuid, ""]),
+                        t.c.status.in_(["ok", *UNSETTLED]),
+                        t.c.content_hash.in_(part),
                     )
                 ).mappings()
-                for row in rows:
-                    if row["snapshot_id"] in visible:
-                        found.setdefault(row["content_hash"], dict(row))
+                for mapping in rows:
+                    row = dict(mapping)
+                    if row["status"] != "ok":
+                        snapshot_id = _committed_claim(table, row)
+                        if snapshot_id is None:
+                            continue
+                        landed[int(row["id"])] = snapshot_id
+                        row.update(status="ok", snapshot_id=snapshot_id, table_uuid=uuid)
+                    elif row["table_uuid"] != uuid:
+                        continue
+                    if holds(row["snapshot_id"], row["branch"]):
+                        found.setdefault(row["content_hash"], row)
+        for claim_id, snapshot_id in landed.items():
+            self._recognize(claim_id, snapshot_id, uuid)
         return found
+
+    def _recognize(self, claim_id: int, snapshot_id: int, table_uuid: str) -> None:
+        """Turn a claim whose commit is in the table into a success."""
+        recognize(self.engine, self.t, claim_id, snapshot_id, table_uuid)
 
     # -- claims -----------------------------------------------------------------------------------------
 
@@ -240,10 +268,10 @@ class Registry:
                 return
             if row["status"] == "ok":
                 # A success that the branch no longer contains (the branch was rolled back): superseded.
-                if table is not None and row["snapshot_id"] not in self._visible(conn, table, branch):
+                if table is not None and not self._holder(conn, table, branch)(row["snapshot_id"], branch):
                     conn.execute(sa.update(t).where(t.c.id == row["id"]).values(status="reverted"))
                 return
-            committed = _committed_claim(table, int(row["id"]))
+            committed = _committed_claim(table, dict(row))
             if committed is not None:
                 conn.execute(
                     sa.update(t)
@@ -300,9 +328,9 @@ class Registry:
 
     # -- snapshot expiry --------------------------------------------------------------------------------
 
-    def _visible(self, conn: Any, table: Table, branch: str) -> set[int]:
-        """Snapshot ids whose data ``branch`` holds: its ancestry, and expired snapshots anchored in it."""
-        return visible(conn, self.lineage, self.catalog_name, table, branch)
+    def _holder(self, conn: Any, table: Table, branch: str) -> Callable[[int | None, str], bool]:
+        """Whether ``branch`` holds an ingestion's rows: ``(snapshot id, branch ingested on) -> bool``."""
+        return holder(conn, self.lineage, self.catalog_name, table, branch)
 
     def keep_lineage(self, table: Table, anchors: Mapping[int, set[int]]) -> None:
         """Before snapshots expire: record which retained snapshots descend from each (``anchors``)."""
@@ -336,13 +364,12 @@ class Registry:
             return int(conn.execute(query).rowcount or 0)
 
 
-def _committed_claim(table: Table | None, claim_id: int) -> int | None:
+def _committed_claim(table: Table | None, row: Mapping[str, Any]) -> int | None:
+    """The snapshot whose commit carries this registry row's claim, if any."""
     if table is None:
         return None
-    wanted = str(claim_id)
     for snap in table.metadata.snapshots:
-        props = snap.summary.additional_properties if snap.summary else {}
-        if wanted in props.get(CLAIMS_PROPERTY, "").split(","):
+        if carries(snap, int(row["id"]), str(row["content_hash"]), row["started_at"]):
             return snap.snapshot_id
     return None
 

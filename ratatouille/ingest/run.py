@@ -19,6 +19,7 @@ from .base import Reader
 from .columns import Plan
 from .commit import StreamWriter
 from .errors import BadFile, Restart
+from .lineage import claim_token
 from .options import IngestOptions
 from .progress import Progress
 from .registry import CLAIMS_PROPERTY, FileRecord, Registry
@@ -216,9 +217,9 @@ def ingest(
     try:
         return _run(session, writer, todo, options, outcome, registry, hashes, claims, on_error, short_name)
     except BaseException:
-        writer.abort()
-        if registry is not None:
-            registry.release(list(claims.values()))
+        writer.abort()  # deletes files only while no commit was tried
+        if registry is not None and writer.outcome != "landed":
+            registry.release(list(claims.values()))  # claims still running; settled ones stay
         raise
 
 
@@ -290,15 +291,41 @@ def _run(
     outcome.truncated = preview.truncated
     if not good:
         return outcome
-    ids = {claims[hashes[s.location.uri]]: rows_by_file[s.location.uri] for s in good} if registry else {}
-    props = {CLAIMS_PROPERTY: ",".join(str(i) for i in ids)} if ids else {}
-    result = writer.commit(props)
+    ids: dict[int, int] = {}
+    props: dict[str, str] = {}
     if registry is not None:
-        registry.succeeded(ids, result.snapshot_id, session.catalog.load_table(writer.target))
+        ids = {claims[hashes[s.location.uri]]: rows_by_file[s.location.uri] for s in good}
+        tokens = {claim_token(claims[hashes[s.location.uri]], hashes[s.location.uri]) for s in good}
+        props[CLAIMS_PROPERTY] = ",".join(sorted(tokens))
+    try:
+        result = writer.commit(props)
+    except BaseException as e:
+        if registry is not None:
+            _settle_claims(registry, writer, ids, e)
+        raise
+    if registry is not None:
+        registry.succeeded(ids, result.snapshot_id, writer.committed_table)
     outcome.rows = result.rows
     outcome.ingested = len(good)
     outcome.snapshot_id = result.snapshot_id
     return outcome
+
+
+def _settle_claims(
+    registry: Registry, writer: StreamWriter, ids: dict[int, int], error: BaseException
+) -> None:
+    """Record what a commit that raised did to the claims it carried.
+
+    Landed (an interrupt arrived as it did): successes. Tried with an unknown or negative outcome: failed,
+    but kept, since the commit carries them: if it lands after all, the next lookup finds it in the table
+    and turns them into successes (:meth:`Registry.ingested`). Never tried: left to the caller's release.
+    """
+    if writer.outcome == "landed" and writer.result is not None:
+        registry.succeeded(ids, writer.result.snapshot_id, writer.committed_table)
+    elif writer.outcome is not None:
+        for claim_id in ids:
+            registry.failed(claim_id, f"the commit failed ({type(error).__name__}: {error}); it did not land "
+                            "when checked, or could not be checked")  # fmt: skip
 
 
 def _one_file(

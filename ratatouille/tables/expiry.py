@@ -14,7 +14,6 @@ descend from each expired one (``lineage``), so already-ingested files stay inge
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -79,8 +78,8 @@ def plan_expiry(table: Table, cutoff: dt.datetime, retain_last: int) -> set[int]
 
 
 def anchors_of(table: Table, expired: set[int]) -> dict[int, set[int]]:
-    """Each expired snapshot -> the nearest retained snapshots descending from it (walking parents)."""
-    out: dict[int, set[int]] = defaultdict(set)
+    """Each expired snapshot -> the nearest retained snapshots descending from it (empty when none)."""
+    out: dict[int, set[int]] = {sid: set() for sid in expired}
     for snap in table.metadata.snapshots:
         if snap.snapshot_id in expired:
             continue
@@ -100,7 +99,7 @@ def expire(
     *,
     older_than: Any = None,
     retain_last: int | None = None,
-    lineage: Lineage | None = None,
+    lineage: Lineage | None,
     delete_files: bool = True,
 ) -> dict[str, Any]:
     """Expire a table's old snapshots in one commit, then delete the files no remaining snapshot uses.
@@ -111,8 +110,9 @@ def expire(
         older_than: A datetime, timedelta or duration string (``"7d"``); the policy's
             ``max_snapshot_age`` when omitted.
         retain_last: Snapshots of main always kept (at least 1); the policy's when omitted.
-        lineage: The ingestion registry, told what ancestry is cut (pass it, or files ingested before
-            the expired snapshots may be ingested again).
+        lineage: The ingestion registry, told what ancestry is cut. Required (None only for a catalog
+            with no registry): without it, whether a file ingested before the expiry is still in a branch
+            can only be guessed from where it was ingested.
         delete_files: False keeps the files (an orphan sweep removes them later).
 
     Returns:

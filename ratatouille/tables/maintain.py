@@ -31,7 +31,7 @@ def all_tables(catalog: Catalog) -> list[str]:
     return [f"{ns}.{t}" for ns in list_namespaces(catalog) for t in list_tables(catalog, ns)]
 
 
-def maintain_table(catalog: Catalog, identifier: str, *, lineage: Lineage | None = None) -> dict[str, Any]:
+def maintain_table(catalog: Catalog, identifier: str, *, lineage: Lineage | None) -> dict[str, Any]:
     """Apply one table's policy (see the module docstring); return what each step did.
 
     Raises:
@@ -63,7 +63,7 @@ def maintain_table(catalog: Catalog, identifier: str, *, lineage: Lineage | None
 
 
 def maintain(
-    catalog: Catalog, identifier: str | None = None, *, lineage: Lineage | None = None
+    catalog: Catalog, identifier: str | None = None, *, lineage: Lineage | None
 ) -> dict[str, dict[str, Any]]:
     """Apply the maintenance policy of one table, or of every table.
 
@@ -92,7 +92,7 @@ def maintain(
 
 
 def after_write(
-    catalog: Catalog, table: Table, identifier: str, lineage: Callable[[], Lineage | None] | None = None
+    catalog: Catalog, table: Table, identifier: str, lineage: Callable[[], Lineage | None] | None
 ) -> dict[str, Any] | None:
     """The light maintenance a write does right after its commit: cap main's history.
 
