@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from pyiceberg.exceptions import CommitFailedException
 
@@ -24,7 +26,7 @@ def losing(times: int) -> tuple[list[int], object]:
 def test_a_write_losing_more_races_than_the_attempt_count_still_commits(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(commit.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(time, "sleep", lambda _s: None)
     calls, attempt = losing(commit.MAX_ATTEMPTS + 5)
     assert commit.retrying(attempt, "commit to t") == "committed"  # type: ignore[arg-type]
     assert len(calls) == commit.MAX_ATTEMPTS + 6
@@ -33,7 +35,7 @@ def test_a_write_losing_more_races_than_the_attempt_count_still_commits(
 def test_retrying_gives_up_once_both_the_count_and_the_budget_are_spent(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(commit.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(time, "sleep", lambda _s: None)
     calls, attempt = losing(1000)
     with pytest.raises(
         Conflict, match=r"other writers kept committing first \(3 attempts\); nothing was changed"

@@ -79,12 +79,12 @@ def run_writers(
     for w, p in procs.items():
         out, err = p.communicate(timeout=1800)
         done[w] = {int(line) for line in out.split() if line.strip().isdigit()}
-        mine = [f"worker {w} on {plan[w]}: {line}" for line in err.splitlines() if " failed: " in line]
-        if p.returncode != 0 and not mine:  # the process itself failed
-            mine = [
+        lines = [f"worker {w} on {plan[w]}: {line}" for line in err.splitlines() if " failed: " in line]
+        if p.returncode != 0 and not lines:  # the process itself failed
+            lines = [
                 f"worker {w} on {plan[w]}: {err.strip().splitlines()[-1] if err.strip() else p.returncode}"
             ]
-        failures += mine
+        failures += lines
     seconds = time.perf_counter() - began
     lost = duplicated = leaked = 0
     for name in names:
