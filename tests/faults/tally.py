@@ -37,7 +37,9 @@ class Tally:
         self.cases += 1
         self.checks += checks
         self.paths.add(path)
-        self.setups.add(setup)
+        self.setups.add(
+            "local" if setup.startswith("sqlite") else "pg_s3" if setup.startswith("postgres") else setup
+        )
         self.by_path[path] += 1
         if fault is not None:
             self.faults += 1
