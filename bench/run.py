@@ -17,6 +17,7 @@ QUICK_ARGS = {
     "core": ["--rows", "1000000", "--changed", "100000"],
     "pipelines": ["--repeat", "3"],
     "tables": ["--quick"],
+    "reliability": ["--quick"],
 }
 
 

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 10
+#: Lost races are retried for at least this long (and at least MAX_ATTEMPTS times).
+RETRY_SECONDS = 120.0
 PROPERTY_PREFIX = "ratatouille."
 _SEQUENCE_RACE = "Cannot add snapshot with sequence number"
 
@@ -50,28 +52,40 @@ def lost_race(error: BaseException) -> bool:
     return _SEQUENCE_RACE in text or ("Snapshot with snapshot id" in text and "does not exist" in text)
 
 
-def retrying(attempt: Callable[[], T], what: str, attempts: int = MAX_ATTEMPTS) -> T:
+def retrying(
+    attempt: Callable[[], T], what: str, attempts: int = MAX_ATTEMPTS, budget: float = RETRY_SECONDS
+) -> T:
     """Run ``attempt`` until it commits, planning again after each lost race (jittered backoff).
+
+    It gives up after ``attempts`` lost races only once ``budget`` seconds have passed too: with many
+    writers on one table, a slow attempt (a merge re-plans against the engine) can lose ten races in a
+    row to quick ones, and a time budget keeps it in the race for as long as the others take.
 
     Args:
         attempt: Plans on the current head and commits once.
         what: What is being done, for the message (``"commit to silver.sales"``).
-        attempts: How many times to try.
+        attempts: The fewest attempts before giving up.
+        budget: The fewest seconds before giving up.
 
     Raises:
         Conflict: Other writers kept committing first; nothing was changed.
     """
     last: BaseException | None = None
-    for n in range(attempts):
+    start = time.monotonic()
+    n = 0
+    while True:
         try:
             return attempt()
         except Exception as e:
             if not lost_race(e):
                 raise
             last = e
-            time.sleep(min(2.0, 0.05 * 2**n) * (0.5 + random.random()))
+        n += 1
+        if n >= attempts and time.monotonic() - start >= budget:
+            break
+        time.sleep(min(2.0, 0.05 * 2 ** min(n - 1, 6)) * (0.5 + random.random()))
     raise Conflict(
-        f"could not {what}: other writers kept committing first ({attempts} attempts); nothing was changed, "
+        f"could not {what}: other writers kept committing first ({n} attempts); nothing was changed, "
         "try again"
     ) from last
 

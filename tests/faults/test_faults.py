@@ -1,0 +1,103 @@
+"""Every write path, faulted at every step boundary, on both setups: no data lost, duplicated or leaked.
+
+A driver process per setup (``tests/faults/driver.py``) runs the cases: a SIGKILL in a forked child, or a
+catalog error (conflict, unknown commit state, connection lost) in the driver itself, then checks the
+invariants (``tests/faults/invariants.py``) and the path's recovery. Each case is one test here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import SETUPS
+from tests.helpers import settings_env
+
+from .conftest import module_settings
+from .injection import Fault
+from .paths import case_id, cases
+from .tally import TALLY
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES = cases()
+
+BUG_A = "known bug (a): an ingestion aborted after its commit landed deletes the files the commit references"
+BUG_B = "known bug (b): publishing several tables is not all or nothing for errors other than a conflict"
+#: Cases failing on bugs being fixed elsewhere: strict, so they flip when the fixes land.
+RERUN = (
+    "an ingestion killed between its commit and the registry update: the next run of the batch raises "
+    "Conflict ('being ingested by another process') instead of skipping the committed files"
+)
+KNOWN: dict[str, str] = {
+    "ingest-unknown-after-commit_returned": BUG_A,
+    "ingest-conn_lost-after-commit_returned": BUG_A,
+    "ingest-conn_lost-before-registry_updated": BUG_A,
+    "ingest-kill-after-commit_returned": RERUN,
+    "ingest-kill-before-registry_updated": RERUN,
+    "publish-unknown-before-publish_table#2": BUG_B,
+    "publish-unknown-after-publish_table#2": BUG_B,
+    "publish-conn_lost-before-publish_table#2": BUG_B,
+    "publish-conn_lost-after-publish_table#2": BUG_B,
+    "pipeline-conn_lost-before-publish_table#2": BUG_B,
+}
+
+
+@pytest.fixture(scope="module", params=SETUPS)
+def setup(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def results(
+    request: pytest.FixtureRequest, setup: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """Run every case of the setup in one driver process; ``{case id: result}``."""
+    folder = tmp_path_factory.mktemp(f"faults-{setup}")
+    settings = module_settings(request, setup, folder / "home")
+    plan = {
+        "cases": [
+            {"key": case_id(path, f), "tag": str(n), "path": path,
+             "fault": {"boundary": f.boundary, "kind": f.kind, "after": f.after, "nth": f.nth}}
+            for n, (path, f) in enumerate(CASES)
+        ]
+    }  # fmt: skip
+    (folder / "plan.json").write_text(json.dumps(plan))
+    env = {
+        **settings_env(settings),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.faults.driver", str(folder / "plan.json"),
+         str(folder / "results.json")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    if proc.returncode != 0 or not (folder / "results.json").exists():
+        pytest.fail(f"the fault driver failed ({proc.returncode}):\n{proc.stderr[-6000:]}")
+    found: dict[str, Any] = json.loads((folder / "results.json").read_text())
+    found["_stderr"] = proc.stderr
+    return found
+
+
+def _param(path: str, fault: Fault) -> Any:
+    key = case_id(path, fault)
+    marks = [pytest.mark.xfail(strict=True, reason=KNOWN[key])] if key in KNOWN else []
+    return pytest.param(path, fault, id=key, marks=marks)
+
+
+@pytest.mark.parametrize(("path", "fault"), [_param(p, f) for p, f in CASES])
+def test_fault_keeps_every_invariant(results: dict[str, Any], setup: str, path: str, fault: Fault) -> None:
+    key = case_id(path, fault)
+    result = results[key]
+    TALLY.add(path=path, setup=setup, checks=result["checks"], violations=len(result["violations"]),
+              fault=(fault.boundary, fault.kind) if result["fired"] else None,
+              known_bug=key in KNOWN)  # fmt: skip
+    assert result["fired"], f"the fault was never reached: {result}"
+    if fault.kind == "kill":
+        assert result["killed"], f"the write survived its kill: {result}"
+    assert result["violations"] == [], json.dumps(result, indent=1)
