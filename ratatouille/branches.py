@@ -7,8 +7,9 @@ the fork point of a table is the newest snapshot of its branch that is also in m
 Publishing (:func:`publish`) fast-forwards main to the branch head on every table of the branch. It is
 refused when main moved since the fork on any table, unless ``rebase=True`` and every write on the branch
 was a SQL transform (recorded with its SQL in the snapshot), which are then replayed on the new main.
-Publishing several tables is all-or-nothing: all are checked first, and if a commit still fails the tables
-already moved are moved back.
+Publishing several tables is all-or-nothing: all are checked first, and if anything still fails midway (a
+concurrent commit, a catalog error, an interrupt) the tables already moved are moved back; a table that
+cannot be moved back is named in the error (:class:`~ratatouille.errors.Incomplete`) with its snapshot ids.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .catalog import list_namespaces, list_tables, load_table
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, Incomplete, InvalidInput, NotFound
 from .reading import MAIN, head_snapshot_id
 from .sqltext import TableRef, validate_branch_name
 from .table_refs import ancestors, set_ref
@@ -156,11 +157,18 @@ def list_branches(lh: Lakehouse, table: str | None = None) -> list[BranchTable]:
 def publish(lh: Lakehouse, branch: str, rebase: bool = False) -> dict[str, Any]:
     """Fast-forward main to the branch on every table of the branch, all or nothing.
 
+    Any failure midway (a concurrent commit, a catalog or network error, an interrupt) moves the tables
+    already published back to their previous main before the error is raised.
+
     Raises:
         Conflict: Main moved on some tables (names them) and no rebase was asked or possible, or a
-            concurrent commit interfered (then nothing was changed).
+            concurrent commit or another failure interrupted publishing (then nothing was changed).
+        Incomplete: Publishing failed and some tables could not be moved back (the message names them,
+            with their snapshot ids).
     """
     from pyiceberg.exceptions import CommitFailedException
+
+    from .errors import RatError
 
     _check_dev_name(branch)
     states = tables_on(lh, branch)
@@ -177,32 +185,108 @@ def publish(lh: Lakehouse, branch: str, rebase: bool = False) -> dict[str, Any]:
             )
         rebased = _rebase(lh, branch, states)
         states = tables_on(lh, branch)
-    published: dict[str, int] = {}
-    done: list[tuple[Table, int | None, int]] = []
+    steps = [_Step(s.table, s.main_head, s.head) for s in states if s.head != s.main_head]
+    attempted: list[_Step] = []
     try:
-        for s in states:
-            if s.head == s.main_head:
-                continue
-            table = load_table(lh.catalog, s.table)
-            set_ref(table, MAIN, s.head, expected=s.main_head)
-            done.append((table, s.main_head, s.head))
-            published[s.table] = s.head
-    except CommitFailedException as e:
-        _undo(lh, done)
+        for step in steps:
+            attempted.append(step)  # before the commit: a failed commit may still have landed
+            set_ref(load_table(lh.catalog, step.table), MAIN, step.head, expected=step.previous)
+    except BaseException as e:
+        failed = attempted[-1].table if attempted else "?"
+        restored, left = _undo(lh, attempted)
+        if left:
+            raise Incomplete(
+                _incomplete_message(branch, failed, e, restored, left),
+                changed={step.table: step.head for step, _ in left},
+                restored=restored,
+            ) from e
+        if isinstance(e, CommitFailedException):
+            raise Conflict(
+                f"publishing {branch!r} was interrupted by a concurrent commit on {failed}; "
+                "no table was changed, try again"
+            ) from e
+        if isinstance(e, RatError) or not isinstance(e, Exception):  # clear already, or an interrupt
+            raise
         raise Conflict(
-            f"publishing {branch!r} was interrupted by a concurrent commit on {s.table}; "
+            f"publishing {branch!r} failed on {failed} ({type(e).__name__}: {e}); "
             "no table was changed, try again"
         ) from e
+    published = {step.table: step.head for step in steps}
     return {"branch": branch, "published": published, "rebased": rebased}
 
 
-def _undo(lh: Lakehouse, done: list[tuple[Table, int | None, int]]) -> None:
-    for table, previous, now in reversed(done):
-        if previous is None:
-            tx = load_table(lh.catalog, ".".join(table.name()[-2:]))
-            tx.manage_snapshots().remove_branch(MAIN).commit()
-        else:
-            set_ref(load_table(lh.catalog, ".".join(table.name()[-2:])), MAIN, previous, expected=now)
+@dataclass(frozen=True)
+class _Step:
+    """One table to publish: main moves from ``previous`` to ``head``."""
+
+    table: str
+    previous: int | None
+    head: int
+
+
+#: Attempts to move one table back after a failed publish (a catalog hiccup often passes).
+UNDO_ATTEMPTS = 3
+
+
+def _undo(lh: Lakehouse, attempted: list[_Step]) -> tuple[list[str], list[tuple[_Step, str]]]:
+    """Move main back on every attempted table, newest first.
+
+    Returns:
+        The tables whose main is back where it was, and (step, reason) for those that could not be
+        put back (their main is, or may be, still at the branch head).
+    """
+    import time
+
+    restored: list[str] = []
+    left: list[tuple[_Step, str]] = []
+    for step in reversed(attempted):
+        for attempt in range(UNDO_ATTEMPTS):
+            try:
+                _restore(lh, step)
+                restored.append(step.table)
+                break
+            except Conflict as e:  # main moved on top of the publish: moving it back would lose that
+                left.append((step, str(e)))
+                break
+            except Exception as e:
+                if attempt == UNDO_ATTEMPTS - 1:
+                    left.append((step, f"{type(e).__name__}: {e}"))
+                else:
+                    time.sleep(0.1 * 2**attempt)
+    return sorted(restored), left
+
+
+def _restore(lh: Lakehouse, step: _Step) -> None:
+    table = load_table(lh.catalog, step.table)
+    now = head_snapshot_id(table, MAIN)
+    if now == step.previous or now is None or step.head not in ancestors(table, now):
+        return  # the publish did not land (or a concurrent writer replaced it): nothing of ours on main
+    if now != step.head:
+        raise Conflict(f"main moved to snapshot {now} after it was published")
+    if step.previous is None:
+        table.manage_snapshots().remove_branch(MAIN).commit()  # guarded: main is still at step.head
+    else:
+        set_ref(table, MAIN, step.previous, expected=step.head)
+
+
+def _incomplete_message(
+    branch: str, failed: str, error: BaseException, restored: list[str], left: list[tuple[_Step, str]]
+) -> str:
+    def was(step: _Step) -> str:
+        return f"it was {step.previous}" if step.previous is not None else "main had no snapshot before"
+
+    stuck = "; ".join(
+        f"{step.table}: main is (or may be) at the branch's snapshot {step.head}, {was(step)} "
+        f"(could not move it back: {reason})"
+        for step, reason in left
+    )
+    back = f"; moved back: {', '.join(restored)}" if restored else ""
+    return (
+        f"publishing {branch!r} failed on {failed} ({type(error).__name__}: {error}) and could not be "
+        f"undone everywhere. Still published: {stuck}{back}. Point each main back to its previous "
+        "snapshot with ratatouille.table_refs.set_ref(table, 'main', previous, expected=current), "
+        "or publish the branch again"
+    )
 
 
 def _branch_writes(table: Table, state: BranchTable) -> list[tuple[int, int, dict[str, str]]]:

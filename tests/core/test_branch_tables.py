@@ -1,0 +1,154 @@
+"""Dev mode's write paths lose nothing: all-or-nothing publishing, safe rebase, tables created on a branch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from pyiceberg.exceptions import CommitFailedException, CommitStateUnknownException
+
+import ratatouille.branches as branches
+from ratatouille import Rat, table_refs
+from ratatouille.errors import Conflict, Incomplete
+from ratatouille.session import Lakehouse
+
+TABLES = ("bronze.sales", "gold.total", "silver.sales")
+
+
+@pytest.fixture
+def rat(lakehouse: Lakehouse) -> Rat:
+    r = Rat(lakehouse)
+    r.ice_ingest_df(pd.DataFrame({"id": [1, 2, 3], "qty": [1, 2, 3]}), "bronze.sales")
+    r.transform("SELECT id, qty * 10 AS total FROM {bronze.sales}", "silver.sales", merge_keys=["id"])
+    return r
+
+
+def refs(lh: Lakehouse, table: str) -> dict[str, int]:
+    """Branch name -> head of a table, read through pyiceberg ({} when the table does not exist)."""
+    catalog = lh.catalog
+    if not catalog.table_exists(table):
+        return {}
+    return {name: ref.snapshot_id for name, ref in catalog.load_table(table).metadata.refs.items()}
+
+
+def mains(lh: Lakehouse) -> dict[str, int | None]:
+    return {t: refs(lh, t).get("main") for t in TABLES}
+
+
+def three_tables_on(rat: Rat, branch: str) -> None:
+    """A branch that changes two tables of main and creates a third."""
+    rat.dev_start(branch)
+    rat.ice_ingest_df(pd.DataFrame({"id": [4], "qty": [4]}), "bronze.sales")
+    rat.transform("SELECT id, qty * 10 AS total FROM {bronze.sales}", "silver.sales", merge_keys=["id"])
+    rat.transform("SELECT sum(total) AS t FROM {silver.sales}", "gold.total")
+
+
+def fail_at(
+    monkeypatch: pytest.MonkeyPatch, call: int, error: BaseException, commit_first: bool = False
+) -> dict[str, Any]:
+    """Make the ``call``-th ref move of a publish raise ``error`` (after its commit with ``commit_first``)."""
+    real = table_refs.set_ref
+    state: dict[str, Any] = {"n": 0, "failed": False, "undo_fails": False}
+
+    def flaky(table: Any, ref_name: str, snapshot_id: int, expected: int | None) -> None:
+        state["n"] += 1
+        if state["failed"] and state["undo_fails"]:
+            raise OSError("the catalog went away")
+        if state["n"] == call:
+            state["failed"] = True
+            if commit_first:
+                real(table, ref_name, snapshot_id, expected)
+            raise error
+        real(table, ref_name, snapshot_id, expected)
+
+    monkeypatch.setattr(branches, "set_ref", flaky)
+    return state
+
+
+ERRORS: list[tuple[int, Callable[[], BaseException], bool, type[BaseException], str | None]] = [
+    (2, lambda: CommitFailedException("a concurrent commit"), False, Conflict, "no table was changed"),
+    (3, lambda: CommitStateUnknownException("no answer"), True, Conflict, "no table was changed"),
+    (2, lambda: OSError("connection reset"), False, Conflict, "OSError: connection reset"),
+    (3, lambda: KeyboardInterrupt(), False, KeyboardInterrupt, None),
+]
+
+
+@pytest.mark.parametrize(("call", "error", "commit_first", "raised", "message"), ERRORS)
+def test_publish_is_all_or_nothing_on_every_error(
+    rat: Rat,
+    monkeypatch: pytest.MonkeyPatch,
+    call: int,
+    error: Callable[[], BaseException],
+    commit_first: bool,
+    raised: type[BaseException],
+    message: str | None,
+) -> None:
+    lh = rat.session
+    three_tables_on(rat, "feature/all")
+    before = mains(lh)
+    heads = {t: refs(lh, t)["feature/all"] for t in TABLES}
+    fail_at(monkeypatch, call, error(), commit_first)
+    with pytest.raises(raised, match=message):
+        rat.dev_merge()
+    assert mains(lh) == before  # every table, including those published before the failure
+    assert {t: refs(lh, t)["feature/all"] for t in TABLES} == heads  # the branch is kept as it was
+    monkeypatch.undo()
+    assert rat.dev_merge()["published"] == heads  # and publishes once the failure is gone
+
+
+def test_a_failed_undo_is_reported_honestly(rat: Rat, monkeypatch: pytest.MonkeyPatch) -> None:
+    lh = rat.session
+    three_tables_on(rat, "feature/undo")
+    before = mains(lh)
+    heads = {t: refs(lh, t)["feature/undo"] for t in TABLES}
+    state = fail_at(monkeypatch, 3, OSError("connection reset"))
+    state["undo_fails"] = True  # moving a published table back fails too
+    with pytest.raises(Incomplete) as caught:
+        rat.dev_merge()
+    monkeypatch.undo()
+    now = mains(lh)
+    stuck = {t for t in TABLES if now[t] != before[t]}
+    assert stuck and caught.value.changed == {t: heads[t] for t in stuck}
+    assert all(now[t] == heads[t] for t in stuck)
+    assert set(caught.value.restored) == set(TABLES) - stuck
+    text = str(caught.value)
+    assert "no table was changed" not in text and "OSError: connection reset" in text
+    for t in stuck:  # names the table, where main is and where it was, so it can be put back by hand
+        assert t in text and str(heads[t]) in text and str(before[t]) in text
+
+
+def test_a_pipeline_record_names_tables_a_failed_publish_left(rat: Rat) -> None:
+    from ratatouille_jupyter.pipelines.records import FAILED, RunRecord
+
+    record = RunRecord("p", "r1", status=FAILED, error="publishing failed", published={"gold.x": "12"})
+    assert "no table was changed" not in record.message() and "gold.x" in record.message()
+    record.published = {}
+    assert "no table was changed" in record.message()
+
+
+def test_a_pipeline_run_whose_publish_fails_changes_no_table(
+    rat: Rat, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from ratatouille_jupyter.pipelines.runner import run_pipeline
+    from ratatouille_jupyter.pipelines.spec import discover
+    from tests.pipelines.notebooks import write_notebook
+
+    lh = rat.session
+    for name in ("DAGSTER_HOME", "RAT_BRANCH", "RAT_CONTEXT", "RAT_NOTEBOOK"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    folder = Path(lh.settings.pipelines_dir)
+    write_notebook(folder / "twice.ipynb", [
+        "from ratatouille import rat\nimport pandas as pd",
+        'rat.ice_ingest_df(pd.DataFrame({"id": [4], "qty": [4]}), "bronze.sales")',
+        'rat.transform("SELECT id, qty AS total FROM {bronze.sales}", "silver.sales", merge_keys=["id"])',
+    ])  # fmt: skip
+    before = mains(lh)
+    fail_at(monkeypatch, 2, OSError("connection reset"))  # in this process: the publish of the run
+    record = run_pipeline(discover(lh.settings).get("twice"), lh.settings)
+    assert record.status == "failed" and "OSError: connection reset" in record.error
+    assert record.published == {} and "no table was changed" in record.message()
+    assert mains(lh) == before
