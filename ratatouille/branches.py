@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,9 @@ from .reading import MAIN, head_snapshot_id
 from .sqltext import TableRef, validate_branch_name
 from .table_refs import ancestors, set_ref
 from .tables.commit import PROPERTY_PREFIX
+
+#: Marks the temporary branch a rebase replays on (``<branch>.rebase-<random>``).
+REBASE_SUFFIX = ".rebase-"
 
 #: Operations (recorded in snapshot summaries) that rewrite files without changing rows.
 REWRITES = ("compact", "rewrite_manifests")
@@ -166,10 +170,6 @@ def publish(lh: Lakehouse, branch: str, rebase: bool = False) -> dict[str, Any]:
         Incomplete: Publishing failed and some tables could not be moved back (the message names them,
             with their snapshot ids).
     """
-    from pyiceberg.exceptions import CommitFailedException
-
-    from .errors import RatError
-
     _check_dev_name(branch)
     states = tables_on(lh, branch)
     if not states:
@@ -186,42 +186,50 @@ def publish(lh: Lakehouse, branch: str, rebase: bool = False) -> dict[str, Any]:
         rebased = _rebase(lh, branch, states)
         states = tables_on(lh, branch)
     steps = [_Step(s.table, s.main_head, s.head) for s in states if s.head != s.main_head]
+    _move_all(lh, steps, f"publishing {branch!r}")
+    published = {step.table: step.head for step in steps}
+    return {"branch": branch, "published": published, "rebased": rebased}
+
+
+def _move_all(lh: Lakehouse, steps: list[_Step], what: str) -> None:
+    """Move one ref on several tables, all or nothing (see :func:`publish`)."""
+    from pyiceberg.exceptions import CommitFailedException
+
+    from .errors import RatError
+
     attempted: list[_Step] = []
     try:
         for step in steps:
             attempted.append(step)  # before the commit: a failed commit may still have landed
-            set_ref(load_table(lh.catalog, step.table), MAIN, step.head, expected=step.previous)
+            set_ref(load_table(lh.catalog, step.table), step.ref, step.head, expected=step.previous)
     except BaseException as e:
         failed = attempted[-1].table if attempted else "?"
         restored, left = _undo(lh, attempted)
         if left:
             raise Incomplete(
-                _incomplete_message(branch, failed, e, restored, left),
+                _incomplete_message(what, failed, e, restored, left),
                 changed={step.table: step.head for step, _ in left},
                 restored=restored,
             ) from e
         if isinstance(e, CommitFailedException):
             raise Conflict(
-                f"publishing {branch!r} was interrupted by a concurrent commit on {failed}; "
-                "no table was changed, try again"
+                f"{what} was interrupted by a concurrent commit on {failed}; no table was changed, try again"
             ) from e
         if isinstance(e, RatError) or not isinstance(e, Exception):  # clear already, or an interrupt
             raise
         raise Conflict(
-            f"publishing {branch!r} failed on {failed} ({type(e).__name__}: {e}); "
-            "no table was changed, try again"
+            f"{what} failed on {failed} ({type(e).__name__}: {e}); no table was changed, try again"
         ) from e
-    published = {step.table: step.head for step in steps}
-    return {"branch": branch, "published": published, "rebased": rebased}
 
 
 @dataclass(frozen=True)
 class _Step:
-    """One table to publish: main moves from ``previous`` to ``head``."""
+    """One table's ref to move from ``previous`` to ``head`` (main, when publishing)."""
 
     table: str
     previous: int | None
     head: int
+    ref: str = MAIN
 
 
 #: Attempts to move one table back after a failed publish (a catalog hiccup often passes).
@@ -258,34 +266,33 @@ def _undo(lh: Lakehouse, attempted: list[_Step]) -> tuple[list[str], list[tuple[
 
 def _restore(lh: Lakehouse, step: _Step) -> None:
     table = load_table(lh.catalog, step.table)
-    now = head_snapshot_id(table, MAIN)
+    now = head_snapshot_id(table, step.ref)
     if now == step.previous or now is None or step.head not in ancestors(table, now):
-        return  # the publish did not land (or a concurrent writer replaced it): nothing of ours on main
+        return  # the move did not land (or a concurrent writer replaced it): nothing of ours there
     if now != step.head:
-        raise Conflict(f"main moved to snapshot {now} after it was published")
+        raise Conflict(f"{step.ref} moved to snapshot {now} after it was moved")
     if step.previous is None:
-        table.manage_snapshots().remove_branch(MAIN).commit()  # guarded: main is still at step.head
+        table.manage_snapshots().remove_branch(step.ref).commit()  # guarded: still at step.head
     else:
-        set_ref(table, MAIN, step.previous, expected=step.head)
+        set_ref(table, step.ref, step.previous, expected=step.head)
 
 
 def _incomplete_message(
-    branch: str, failed: str, error: BaseException, restored: list[str], left: list[tuple[_Step, str]]
+    what: str, failed: str, error: BaseException, restored: list[str], left: list[tuple[_Step, str]]
 ) -> str:
     def was(step: _Step) -> str:
-        return f"it was {step.previous}" if step.previous is not None else "main had no snapshot before"
+        return f"it was {step.previous}" if step.previous is not None else f"{step.ref} did not exist before"
 
     stuck = "; ".join(
-        f"{step.table}: main is (or may be) at the branch's snapshot {step.head}, {was(step)} "
+        f"{step.table}: {step.ref} is (or may be) at snapshot {step.head}, {was(step)} "
         f"(could not move it back: {reason})"
         for step, reason in left
     )
     back = f"; moved back: {', '.join(restored)}" if restored else ""
     return (
-        f"publishing {branch!r} failed on {failed} ({type(error).__name__}: {error}) and could not be "
-        f"undone everywhere. Still published: {stuck}{back}. Point each main back to its previous "
-        "snapshot with ratatouille.table_refs.set_ref(table, 'main', previous, expected=current), "
-        "or publish the branch again"
+        f"{what} failed on {failed} ({type(error).__name__}: {error}) and could not be undone everywhere. "
+        f"Still changed: {stuck}{back}. Point each ref back to its previous snapshot with "
+        "ratatouille.table_refs.set_ref(table, ref, previous, expected=current), or try again"
     )
 
 
@@ -303,7 +310,12 @@ def _branch_writes(table: Table, state: BranchTable) -> list[tuple[int, int, dic
 
 
 def _rebase(lh: Lakehouse, branch: str, states: list[BranchTable]) -> list[str]:
-    """Replay the branch's SQL transforms on the current main, in the order they were made."""
+    """Replay the branch's SQL transforms on the current main, in the order they were made.
+
+    Raises:
+        Conflict: A write cannot be replayed, or a replay fails on the current main (naming it); the
+            branch is then left exactly as it was.
+    """
     from .session import Lakehouse as Session
 
     replay: list[tuple[int, str, dict[str, str]]] = []
@@ -322,23 +334,49 @@ def _rebase(lh: Lakehouse, branch: str, states: list[BranchTable]) -> list[str]:
                 )
             replay.append((ts, s.table, summary))
     replay.sort(key=lambda r: r[0])
-    for s in states:  # restart every table of the branch from the current main
-        table = load_table(lh.catalog, s.table)
-        if s.main_head is None:
-            table.manage_snapshots().remove_branch(branch).commit()
-        else:
-            set_ref(table, branch, s.main_head, expected=s.head)
-    worker = Session(lh.settings)
-    worker.use_branch(branch)
-    worker.context = dict(lh.context)
-    for _, target, summary in replay:
-        keys = summary.get(f"{PROPERTY_PREFIX}merge_keys") or None
-        params = json.loads(summary.get(f"{PROPERTY_PREFIX}params", "null"))
-        mode = summary[f"{PROPERTY_PREFIX}operation"].split(":", 1)[1]
-        worker.transform(summary[f"{PROPERTY_PREFIX}sql"], target, mode=mode,
-                         merge_keys=keys.split(",") if keys else None, parameters=params)  # fmt: skip
-    worker.close()
+    # Replayed on a temporary branch made from main's heads: the branch itself moves only once every
+    # transform has run, so a replay that fails leaves the branch's work exactly as it was.
+    scratch = f"{branch}{REBASE_SUFFIX}{uuid.uuid4().hex[:8]}"
+    try:
+        for s in states:
+            if s.main_head is not None:
+                table = load_table(lh.catalog, s.table)
+                table.manage_snapshots().create_branch(s.main_head, scratch).commit()
+        worker = Session(lh.settings)
+        worker.use_branch(scratch)
+        worker.context = dict(lh.context)
+        try:
+            for _, target, summary in replay:
+                keys = summary.get(f"{PROPERTY_PREFIX}merge_keys") or None
+                params = json.loads(summary.get(f"{PROPERTY_PREFIX}params", "null"))
+                mode = summary[f"{PROPERTY_PREFIX}operation"].split(":", 1)[1]
+                sql = summary[f"{PROPERTY_PREFIX}sql"]
+                try:
+                    split = keys.split(",") if keys else None
+                    worker.transform(sql, target, mode=mode, merge_keys=split, parameters=params)
+                except Exception as e:
+                    raise Conflict(
+                        f"cannot rebase {branch!r}: the transform that wrote {target} fails on the current "
+                        f"main ({type(e).__name__}: {e}); the branch is unchanged. Its SQL: {sql}"
+                    ) from e
+        finally:
+            worker.close()
+        replayed = {state.table: state.head for state in tables_on(lh, scratch)}
+        steps = [_Step(s.table, s.head, replayed[s.table], ref=branch) for s in states if s.table in replayed]
+        _move_all(lh, [step for step in steps if step.head != step.previous], f"rebasing {branch!r}")
+    finally:
+        _drop_quietly(lh, scratch)
     return sorted({t for _, t, _ in replay})
+
+
+def _drop_quietly(lh: Lakehouse, branch: str) -> None:
+    """Remove a temporary branch from every table that has it (what cannot be removed now stays)."""
+    import contextlib
+
+    with contextlib.suppress(Exception):
+        for state in tables_on(lh, branch):
+            with contextlib.suppress(Exception):
+                load_table(lh.catalog, state.table).manage_snapshots().remove_branch(branch).commit()
 
 
 def expire(

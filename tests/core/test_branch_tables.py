@@ -152,3 +152,32 @@ def test_a_pipeline_run_whose_publish_fails_changes_no_table(
     assert record.status == "failed" and "OSError: connection reset" in record.error
     assert record.published == {} and "no table was changed" in record.message()
     assert mains(lh) == before
+
+
+def test_a_rebase_whose_replay_fails_leaves_the_branch_as_it_was(rat: Rat) -> None:
+    lh = rat.session
+    rat.ice_ingest_df(pd.DataFrame({"id": [1, 2, 3], "region": ["n", "s", "n"]}), "bronze.regions")
+    rat.dev_start("feature/r")
+    rat.transform("SELECT id, qty * 1000 AS total FROM {bronze.sales}", "silver.sales", merge_keys=["id"])
+    rat.transform(
+        "SELECT r.region AS region, sum(s.total) AS t FROM {silver.sales} AS s "
+        "JOIN {bronze.regions} AS r ON s.id = r.id GROUP BY region",
+        "gold.by_region",
+    )
+    tables = ("silver.sales", "gold.by_region")
+    heads = {t: refs(lh, t)["feature/r"] for t in tables}
+    data = {t: rat.df(t).sort_values(rat.df(t).columns[0]).reset_index(drop=True) for t in tables}
+    other = Rat(Lakehouse(lh.settings))  # main moves: the first replay works, the second cannot
+    other.ice_ingest_df(pd.DataFrame({"id": [4], "qty": [4]}), "bronze.sales")
+    other.transform("SELECT id, qty * 10 AS total FROM {bronze.sales}", "silver.sales", merge_keys=["id"])
+    other.ice_drop("bronze.regions")
+    with pytest.raises(
+        Conflict, match=r"the transform that wrote gold\.by_region fails.*branch is unchanged"
+    ):
+        rat.dev_merge(rebase=True)
+    assert {t: refs(lh, t)["feature/r"] for t in tables} == heads
+    for t in tables:
+        now = rat.df(t).sort_values(rat.df(t).columns[0]).reset_index(drop=True)
+        assert now.equals(data[t])
+    for t in ("bronze.sales", "silver.sales", "gold.by_region"):  # no temporary branch is left
+        assert set(refs(lh, t)) <= {"main", "feature/r"}
