@@ -14,21 +14,27 @@ cannot be moved back is named in the error (:class:`~ratatouille.errors.Incomple
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .catalog import list_namespaces, list_tables, load_table
+from .branch_tables import (
+    REBASE_SUFFIX,
+    drop_empty_namespaces,
+    make_room,
+    owner_branch,
+    rename_back,
+    staged_tables,
+)
+from .catalog import drop_table, list_namespaces, list_tables, load_table, table_exists
 from .errors import Conflict, Incomplete, InvalidInput, NotFound
 from .reading import MAIN, head_snapshot_id
 from .sqltext import TableRef, validate_branch_name
 from .table_refs import ancestors, set_ref
 from .tables.commit import PROPERTY_PREFIX
-
-#: Marks the temporary branch a rebase replays on (``<branch>.rebase-<random>``).
-REBASE_SUFFIX = ".rebase-"
 
 #: Operations (recorded in snapshot summaries) that rewrite files without changing rows.
 REWRITES = ("compact", "rewrite_manifests")
@@ -51,6 +57,7 @@ class BranchTable:
         main_head: Main's head now (None when main has no snapshot).
         ahead: Snapshots on the branch since the fork.
         main_moved: True when main has commits the branch does not have.
+        staged: The hidden name of a table created on the branch (not published yet), else None.
     """
 
     table: str
@@ -60,13 +67,21 @@ class BranchTable:
     main_head: int | None
     ahead: int
     main_moved: bool
+    staged: str | None = None
+
+    @property
+    def physical(self) -> str:
+        """The name the catalog knows the table by."""
+        return self.staged or self.table
 
     def as_dict(self) -> dict[str, Any]:
         """A plain dict (for DataFrames and JSON)."""
-        return dict(self.__dict__)
+        out = dict(self.__dict__)
+        out["created"] = out.pop("staged") is not None
+        return out
 
 
-def branch_state(table: Table, identifier: str, branch: str) -> BranchTable | None:
+def branch_state(table: Table, identifier: str, branch: str, staged: str | None = None) -> BranchTable | None:
     """The state of ``branch`` on one table, or None when the table does not have it."""
     head = head_snapshot_id(table, branch)
     if head is None:
@@ -77,7 +92,7 @@ def branch_state(table: Table, identifier: str, branch: str) -> BranchTable | No
     fork = next((s for s in lineage if s in main_line), None)
     ahead = lineage.index(fork) if fork is not None else len(lineage)
     return BranchTable(
-        identifier, branch, head, fork, main_head, ahead, main_head is not None and fork != main_head
+        identifier, branch, head, fork, main_head, ahead, main_head is not None and fork != main_head, staged
     )
 
 
@@ -86,13 +101,27 @@ def _all_tables(lh: Lakehouse) -> list[str]:
 
 
 def tables_on(lh: Lakehouse, branch: str) -> list[BranchTable]:
-    """Every table that has ``branch``."""
+    """Every table that has ``branch``, including those created on it (not published yet)."""
     out = []
     for ident in _all_tables(lh):
         state = branch_state(load_table(lh.catalog, ident), ident, branch)
         if state is not None:
             out.append(state)
-    return out
+    for staged in staged_tables(lh.catalog, branch):
+        table = _load_staged(lh, staged.staged)
+        state = None if table is None else branch_state(table, staged.identifier, branch, staged.staged)
+        if state is not None:
+            out.append(state)
+    return sorted(out, key=lambda s: s.table)
+
+
+def _load_staged(lh: Lakehouse, staged: str) -> Table | None:
+    from pyiceberg.exceptions import NoSuchTableError
+
+    try:
+        return lh.catalog.load_table(staged)
+    except NoSuchTableError:  # dropped meanwhile
+        return None
 
 
 def _check_dev_name(name: str) -> str:
@@ -129,13 +158,18 @@ def start(lh: Lakehouse, name: str, tables: list[str] | None = None) -> list[str
 def drop(lh: Lakehouse, name: str) -> list[str]:
     """Remove ``name`` from every table; the session returns to main if it was on it.
 
+    The tables created on the branch (not published) are dropped with their files.
+
     Returns:
         The tables the branch was removed from.
     """
     _check_dev_name(name)
     removed = []
     for state in tables_on(lh, name):
-        load_table(lh.catalog, state.table).manage_snapshots().remove_branch(name).commit()
+        if state.staged is not None and owner_branch(name) == name:
+            drop_table(lh.catalog, state.staged, purge=True)
+        else:
+            load_table(lh.catalog, state.physical).manage_snapshots().remove_branch(name).commit()
         removed.append(state.table)
     if lh.branch == name:
         lh.use_branch(None)
@@ -146,16 +180,21 @@ def drop(lh: Lakehouse, name: str) -> list[str]:
 
 def list_branches(lh: Lakehouse, table: str | None = None) -> list[BranchTable]:
     """Every (branch, table) pair other than main, for all tables or one."""
-    idents = [TableRef.parse(table).identifier] if table else _all_tables(lh)
+    ident = TableRef.parse(table).identifier if table else None
+    staged = staged_tables(lh.catalog, identifier=ident)
+    idents = [ident] if ident else _all_tables(lh)
+    if ident and staged and not table_exists(lh.catalog, ident):
+        idents = []  # created on a branch only
+    found: list[tuple[str, Table, str | None]] = [(i, load_table(lh.catalog, i), None) for i in idents]
+    found += [(s.identifier, t, s.staged) for s in staged if (t := _load_staged(lh, s.staged)) is not None]
     out = []
-    for ident in idents:
-        t = load_table(lh.catalog, ident)
+    for i, t, hidden in found:
         for name, ref in sorted(t.metadata.refs.items()):
             if name != MAIN and ref.snapshot_ref_type.value == "branch":
-                state = branch_state(t, ident, name)
+                state = branch_state(t, i, name, hidden)
                 if state is not None:
                     out.append(state)
-    return out
+    return sorted(out, key=lambda s: (s.table, s.branch))
 
 
 def publish(lh: Lakehouse, branch: str, rebase: bool = False) -> dict[str, Any]:
@@ -185,8 +224,17 @@ def publish(lh: Lakehouse, branch: str, rebase: bool = False) -> dict[str, Any]:
             )
         rebased = _rebase(lh, branch, states)
         states = tables_on(lh, branch)
-    steps = [_Step(s.table, s.main_head, s.head) for s in states if s.head != s.main_head]
-    _move_all(lh, steps, f"publishing {branch!r}")
+    steps = [
+        _Step(s.table, s.main_head, s.head, physical=s.staged, rename=s.staged is not None)
+        for s in states
+        if s.head != s.main_head or s.staged is not None
+    ]
+    made = make_room(lh.catalog, branch, [step.table for step in steps if step.rename])
+    try:
+        _move_all(lh, steps, f"publishing {branch!r}")
+    except BaseException:
+        drop_empty_namespaces(lh.catalog, made)
+        raise
     published = {step.table: step.head for step in steps}
     return {"branch": branch, "published": published, "rebased": rebased}
 
@@ -201,7 +249,11 @@ def _move_all(lh: Lakehouse, steps: list[_Step], what: str) -> None:
     try:
         for step in steps:
             attempted.append(step)  # before the commit: a failed commit may still have landed
-            set_ref(load_table(lh.catalog, step.table), step.ref, step.head, expected=step.previous)
+            if step.head != step.previous:
+                set_ref(load_table(lh.catalog, step.where), step.ref, step.head, expected=step.previous)
+            if step.rename:  # a table created on the branch: one catalog update puts it in place
+                assert step.physical is not None
+                lh.catalog.rename_table(step.physical, step.table)
     except BaseException as e:
         failed = attempted[-1].table if attempted else "?"
         restored, left = _undo(lh, attempted)
@@ -224,12 +276,23 @@ def _move_all(lh: Lakehouse, steps: list[_Step], what: str) -> None:
 
 @dataclass(frozen=True)
 class _Step:
-    """One table's ref to move from ``previous`` to ``head`` (main, when publishing)."""
+    """One table's ref to move from ``previous`` to ``head`` (main, when publishing).
+
+    ``physical`` is the hidden name of a table created on the branch, renamed to ``table`` when
+    ``rename`` (after its ref moved).
+    """
 
     table: str
     previous: int | None
     head: int
     ref: str = MAIN
+    physical: str | None = None
+    rename: bool = False
+
+    @property
+    def where(self) -> str:
+        """The name the catalog knows the table by before the step."""
+        return self.physical or self.table
 
 
 #: Attempts to move one table back after a failed publish (a catalog hiccup often passes).
@@ -265,7 +328,14 @@ def _undo(lh: Lakehouse, attempted: list[_Step]) -> tuple[list[str], list[tuple[
 
 
 def _restore(lh: Lakehouse, step: _Step) -> None:
-    table = load_table(lh.catalog, step.table)
+    if step.rename:
+        assert step.physical is not None
+        rename_back(lh.catalog, step.table, step.physical)
+        # Hidden again, the table is not main's whatever its main ref says: resetting that ref is tidying.
+        with contextlib.suppress(Exception):
+            _restore(lh, _Step(step.table, step.previous, step.head, step.ref, step.physical))
+        return
+    table = load_table(lh.catalog, step.where)
     now = head_snapshot_id(table, step.ref)
     if now == step.previous or now is None or step.head not in ancestors(table, now):
         return  # the move did not land (or a concurrent writer replaced it): nothing of ours there
@@ -320,7 +390,7 @@ def _rebase(lh: Lakehouse, branch: str, states: list[BranchTable]) -> list[str]:
 
     replay: list[tuple[int, str, dict[str, str]]] = []
     for s in states:
-        table = load_table(lh.catalog, s.table)
+        table = load_table(lh.catalog, s.physical)
         for ts, sid, summary in _branch_writes(table, s):
             op = summary.get(f"{PROPERTY_PREFIX}operation", "")
             if op in REWRITES:  # compaction changed files, not rows: nothing to replay
@@ -340,7 +410,7 @@ def _rebase(lh: Lakehouse, branch: str, states: list[BranchTable]) -> list[str]:
     try:
         for s in states:
             if s.main_head is not None:
-                table = load_table(lh.catalog, s.table)
+                table = load_table(lh.catalog, s.physical)
                 table.manage_snapshots().create_branch(s.main_head, scratch).commit()
         worker = Session(lh.settings)
         worker.use_branch(scratch)
@@ -362,7 +432,11 @@ def _rebase(lh: Lakehouse, branch: str, states: list[BranchTable]) -> list[str]:
         finally:
             worker.close()
         replayed = {state.table: state.head for state in tables_on(lh, scratch)}
-        steps = [_Step(s.table, s.head, replayed[s.table], ref=branch) for s in states if s.table in replayed]
+        steps = [
+            _Step(s.table, s.head, replayed[s.table], ref=branch, physical=s.staged)
+            for s in states
+            if s.table in replayed
+        ]
         _move_all(lh, [step for step in steps if step.head != step.previous], f"rebasing {branch!r}")
     finally:
         _drop_quietly(lh, scratch)
@@ -371,12 +445,10 @@ def _rebase(lh: Lakehouse, branch: str, states: list[BranchTable]) -> list[str]:
 
 def _drop_quietly(lh: Lakehouse, branch: str) -> None:
     """Remove a temporary branch from every table that has it (what cannot be removed now stays)."""
-    import contextlib
-
     with contextlib.suppress(Exception):
         for state in tables_on(lh, branch):
             with contextlib.suppress(Exception):
-                load_table(lh.catalog, state.table).manage_snapshots().remove_branch(branch).commit()
+                load_table(lh.catalog, state.physical).manage_snapshots().remove_branch(branch).commit()
 
 
 def expire(

@@ -26,8 +26,9 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ratatouille.branch_tables import staged_tables
 from ratatouille.branches import drop, publish, tables_on
-from ratatouille.catalog import list_namespaces, list_tables, load_table
+from ratatouille.catalog import drop_table, list_namespaces, list_tables, load_table
 from ratatouille.config import Settings
 from ratatouille.errors import Incomplete, RatError
 from ratatouille.session import Lakehouse
@@ -211,4 +212,10 @@ def expire_branches(lh: Lakehouse, key: str, keep_days: float) -> list[str]:
                     manage = manage.remove_branch(ref_name)
                 manage.commit()
                 removed.extend(f"{ident}@{r}" for r in old)
+    for staged in staged_tables(lh.catalog):  # tables the runs created: dropped with their files
+        if staged.branch.startswith(prefix):
+            head = lh.catalog.load_table(staged.staged).metadata.snapshot_by_name(staged.branch)
+            if head is None or head.timestamp_ms < cutoff_ms:
+                drop_table(lh.catalog, staged.staged)
+                removed.append(f"{staged.identifier}@{staged.branch}")
     return removed
