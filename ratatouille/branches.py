@@ -10,6 +10,7 @@ was a SQL transform (recorded with its SQL in the snapshot), which are then repl
 Publishing several tables is all-or-nothing: all are checked first, and if anything still fails midway (a
 concurrent commit, a catalog error, an interrupt) the tables already moved are moved back; a table that
 cannot be moved back is named in the error (:class:`~ratatouille.errors.Incomplete`) with its snapshot ids.
+A table created on the branch is renamed into place by the same publish (:mod:`.branch_tables`).
 """
 
 from __future__ import annotations
@@ -21,20 +22,16 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .branch_tables import (
-    REBASE_SUFFIX,
-    drop_empty_namespaces,
-    make_room,
-    owner_branch,
-    rename_back,
-    staged_tables,
-)
-from .catalog import drop_table, list_namespaces, list_tables, load_table, table_exists
+from .branch_listing import BranchTable, all_tables, branch_state, list_branches, tables_on
+from .branch_tables import REBASE_SUFFIX, drop_empty_namespaces, make_room, owner_branch, rename_back
+from .catalog import drop_table, load_table
 from .errors import Conflict, Incomplete, InvalidInput, NotFound
 from .reading import MAIN, head_snapshot_id
 from .sqltext import TableRef, validate_branch_name
 from .table_refs import ancestors, set_ref
 from .tables.commit import PROPERTY_PREFIX
+
+__all__ = ["BranchTable", "branch_state", "drop", "expire", "list_branches", "publish", "start", "tables_on"]
 
 #: Operations (recorded in snapshot summaries) that rewrite files without changing rows.
 REWRITES = ("compact", "rewrite_manifests")
@@ -43,85 +40,6 @@ if TYPE_CHECKING:
     from pyiceberg.table import Table
 
     from .session import Lakehouse
-
-
-@dataclass(frozen=True)
-class BranchTable:
-    """One table's state on a branch.
-
-    Attributes:
-        table: ``namespace.table``.
-        branch: The branch name.
-        head: The branch head snapshot.
-        fork: The snapshot the branch started from (None when the table was created on the branch).
-        main_head: Main's head now (None when main has no snapshot).
-        ahead: Snapshots on the branch since the fork.
-        main_moved: True when main has commits the branch does not have.
-        staged: The hidden name of a table created on the branch (not published yet), else None.
-    """
-
-    table: str
-    branch: str
-    head: int
-    fork: int | None
-    main_head: int | None
-    ahead: int
-    main_moved: bool
-    staged: str | None = None
-
-    @property
-    def physical(self) -> str:
-        """The name the catalog knows the table by."""
-        return self.staged or self.table
-
-    def as_dict(self) -> dict[str, Any]:
-        """A plain dict (for DataFrames and JSON)."""
-        out = dict(self.__dict__)
-        out["created"] = out.pop("staged") is not None
-        return out
-
-
-def branch_state(table: Table, identifier: str, branch: str, staged: str | None = None) -> BranchTable | None:
-    """The state of ``branch`` on one table, or None when the table does not have it."""
-    head = head_snapshot_id(table, branch)
-    if head is None:
-        return None
-    main_head = head_snapshot_id(table, MAIN)
-    main_line = set(ancestors(table, main_head))
-    lineage = ancestors(table, head)
-    fork = next((s for s in lineage if s in main_line), None)
-    ahead = lineage.index(fork) if fork is not None else len(lineage)
-    return BranchTable(
-        identifier, branch, head, fork, main_head, ahead, main_head is not None and fork != main_head, staged
-    )
-
-
-def _all_tables(lh: Lakehouse) -> list[str]:
-    return [f"{ns}.{t}" for ns in list_namespaces(lh.catalog) for t in list_tables(lh.catalog, ns)]
-
-
-def tables_on(lh: Lakehouse, branch: str) -> list[BranchTable]:
-    """Every table that has ``branch``, including those created on it (not published yet)."""
-    out = []
-    for ident in _all_tables(lh):
-        state = branch_state(load_table(lh.catalog, ident), ident, branch)
-        if state is not None:
-            out.append(state)
-    for staged in staged_tables(lh.catalog, branch):
-        table = _load_staged(lh, staged.staged)
-        state = None if table is None else branch_state(table, staged.identifier, branch, staged.staged)
-        if state is not None:
-            out.append(state)
-    return sorted(out, key=lambda s: s.table)
-
-
-def _load_staged(lh: Lakehouse, staged: str) -> Table | None:
-    from pyiceberg.exceptions import NoSuchTableError
-
-    try:
-        return lh.catalog.load_table(staged)
-    except NoSuchTableError:  # dropped meanwhile
-        return None
 
 
 def _check_dev_name(name: str) -> str:
@@ -176,25 +94,6 @@ def drop(lh: Lakehouse, name: str) -> list[str]:
     if not removed:
         raise NotFound(f"no table has a branch {name!r}")
     return removed
-
-
-def list_branches(lh: Lakehouse, table: str | None = None) -> list[BranchTable]:
-    """Every (branch, table) pair other than main, for all tables or one."""
-    ident = TableRef.parse(table).identifier if table else None
-    staged = staged_tables(lh.catalog, identifier=ident)
-    idents = [ident] if ident else _all_tables(lh)
-    if ident and staged and not table_exists(lh.catalog, ident):
-        idents = []  # created on a branch only
-    found: list[tuple[str, Table, str | None]] = [(i, load_table(lh.catalog, i), None) for i in idents]
-    found += [(s.identifier, t, s.staged) for s in staged if (t := _load_staged(lh, s.staged)) is not None]
-    out = []
-    for i, t, hidden in found:
-        for name, ref in sorted(t.metadata.refs.items()):
-            if name != MAIN and ref.snapshot_ref_type.value == "branch":
-                state = branch_state(t, i, name, hidden)
-                if state is not None:
-                    out.append(state)
-    return sorted(out, key=lambda s: (s.table, s.branch))
 
 
 def publish(lh: Lakehouse, branch: str, rebase: bool = False) -> dict[str, Any]:
@@ -467,7 +366,7 @@ def expire(
     from .tables.expiry import expire as expire_table
 
     cutoff = cutoff_of(older_than)
-    idents = [TableRef.parse(table).identifier] if table else _all_tables(lh)
+    idents = [TableRef.parse(table).identifier] if table else all_tables(lh)
     registry = Registry(lh.settings, lh.catalog)
     counts: dict[str, int] = {}
     for ident in idents:
