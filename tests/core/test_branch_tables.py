@@ -13,7 +13,7 @@ from pyiceberg.exceptions import CommitFailedException, CommitStateUnknownExcept
 import ratatouille.branches as branches
 from ratatouille import Rat, table_refs
 from ratatouille.catalog import load_table
-from ratatouille.errors import Conflict, Incomplete, NotFound
+from ratatouille.errors import Conflict, Incomplete, InvalidInput, NotFound
 from ratatouille.session import Lakehouse
 
 TABLES = ("bronze.sales", "gold.total", "silver.sales")
@@ -219,6 +219,9 @@ def test_a_table_created_on_a_branch_exists_only_there_until_published(rat: Rat)
     assert ("silver", "only_on_branch") not in lh.catalog.list_tables("silver")
     assert ("silver", "only_on_branch") not in all_tables(lh.catalog)
     assert all(ns != "rat_branches" for ns, _ in all_tables(lh.catalog))
+    hidden = lh.catalog.list_tables("rat_branches")[0]
+    with pytest.raises(InvalidInput, match="rat_branches"):  # nor under its hidden name
+        main.query(f"SELECT * FROM {{rat_branches.{hidden[-1]}}}")
     # published: in place on main, under its real name only
     assert "silver.only_on_branch" in rat.dev_merge()["published"]
     assert sorted(main.df("silver.only_on_branch").qty) == [1, 2, 30, 90]
