@@ -57,7 +57,9 @@ class BranchDiff:
 
 
 def _recorded_keys(lh: Lakehouse, table: str, branch: str) -> list[str]:
-    t = lh.catalog.load_table(table)
+    from .catalog import load_table
+
+    t = load_table(lh.catalog, table, branch)
     ref = t.metadata.refs.get(branch)
     current = ref.snapshot_id if ref else None
     while current is not None:
@@ -86,7 +88,7 @@ def diff(lh: Lakehouse, table: str, branch: str, key: list[str] | None = None, l
     ref = TableRef.parse(table)
     ident = ref.identifier
     on_branch = resolve(lh.catalog, TableRef(ref.namespace, ref.name, ref=branch))
-    on_main = resolve(lh.catalog, TableRef(ref.namespace, ref.name, ref=MAIN))
+    on_main = resolve(lh.catalog, TableRef(ref.namespace, ref.name, ref=MAIN), branch)  # empty if created
     b_cols = {f.name: str(f.field_type) for f in on_branch.schema.fields}
     m_cols = {f.name: str(f.field_type) for f in on_main.schema.fields}
     schema = {

@@ -7,23 +7,31 @@ the fork point of a table is the newest snapshot of its branch that is also in m
 Publishing (:func:`publish`) fast-forwards main to the branch head on every table of the branch. It is
 refused when main moved since the fork on any table, unless ``rebase=True`` and every write on the branch
 was a SQL transform (recorded with its SQL in the snapshot), which are then replayed on the new main.
-Publishing several tables is all-or-nothing: all are checked first, and if a commit still fails the tables
-already moved are moved back.
+Publishing several tables is all-or-nothing: all are checked first, and if anything still fails midway (a
+concurrent commit, a catalog error, an interrupt) the tables already moved are moved back; a table that
+cannot be moved back is named in the error (:class:`~ratatouille.errors.Incomplete`) with its snapshot ids.
+A table created on the branch is renamed into place by the same publish (:mod:`.branch_tables`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .catalog import list_namespaces, list_tables, load_table
-from .errors import Conflict, InvalidInput, NotFound
+from .branch_listing import BranchTable, all_tables, branch_state, list_branches, tables_on
+from .branch_tables import REBASE_SUFFIX, drop_empty_namespaces, make_room, owner_branch, rename_back
+from .catalog import drop_table, load_table
+from .errors import Conflict, Incomplete, InvalidInput, NotFound
 from .reading import MAIN, head_snapshot_id
 from .sqltext import TableRef, validate_branch_name
 from .table_refs import ancestors, set_ref
 from .tables.commit import PROPERTY_PREFIX, unrecorded_parameters
+
+__all__ = ["BranchTable", "branch_state", "drop", "expire", "list_branches", "publish", "start", "tables_on"]
 
 #: Operations (recorded in snapshot summaries) that rewrite files without changing rows.
 REWRITES = ("compact", "rewrite_manifests")
@@ -32,62 +40,6 @@ if TYPE_CHECKING:
     from pyiceberg.table import Table
 
     from .session import Lakehouse
-
-
-@dataclass(frozen=True)
-class BranchTable:
-    """One table's state on a branch.
-
-    Attributes:
-        table: ``namespace.table``.
-        branch: The branch name.
-        head: The branch head snapshot.
-        fork: The snapshot the branch started from (None when the table was created on the branch).
-        main_head: Main's head now (None when main has no snapshot).
-        ahead: Snapshots on the branch since the fork.
-        main_moved: True when main has commits the branch does not have.
-    """
-
-    table: str
-    branch: str
-    head: int
-    fork: int | None
-    main_head: int | None
-    ahead: int
-    main_moved: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        """A plain dict (for DataFrames and JSON)."""
-        return dict(self.__dict__)
-
-
-def branch_state(table: Table, identifier: str, branch: str) -> BranchTable | None:
-    """The state of ``branch`` on one table, or None when the table does not have it."""
-    head = head_snapshot_id(table, branch)
-    if head is None:
-        return None
-    main_head = head_snapshot_id(table, MAIN)
-    main_line = set(ancestors(table, main_head))
-    lineage = ancestors(table, head)
-    fork = next((s for s in lineage if s in main_line), None)
-    ahead = lineage.index(fork) if fork is not None else len(lineage)
-    return BranchTable(
-        identifier, branch, head, fork, main_head, ahead, main_head is not None and fork != main_head
-    )
-
-
-def _all_tables(lh: Lakehouse) -> list[str]:
-    return [f"{ns}.{t}" for ns in list_namespaces(lh.catalog) for t in list_tables(lh.catalog, ns)]
-
-
-def tables_on(lh: Lakehouse, branch: str) -> list[BranchTable]:
-    """Every table that has ``branch``."""
-    out = []
-    for ident in _all_tables(lh):
-        state = branch_state(load_table(lh.catalog, ident), ident, branch)
-        if state is not None:
-            out.append(state)
-    return out
 
 
 def _check_dev_name(name: str) -> str:
@@ -124,13 +76,18 @@ def start(lh: Lakehouse, name: str, tables: list[str] | None = None) -> list[str
 def drop(lh: Lakehouse, name: str) -> list[str]:
     """Remove ``name`` from every table; the session returns to main if it was on it.
 
+    The tables created on the branch (not published) are dropped with their files.
+
     Returns:
         The tables the branch was removed from.
     """
     _check_dev_name(name)
     removed = []
     for state in tables_on(lh, name):
-        load_table(lh.catalog, state.table).manage_snapshots().remove_branch(name).commit()
+        if state.staged is not None and owner_branch(name) == name:
+            drop_table(lh.catalog, state.staged, purge=True)
+        else:
+            load_table(lh.catalog, state.physical).manage_snapshots().remove_branch(name).commit()
         removed.append(state.table)
     if lh.branch == name:
         lh.use_branch(None)
@@ -139,29 +96,18 @@ def drop(lh: Lakehouse, name: str) -> list[str]:
     return removed
 
 
-def list_branches(lh: Lakehouse, table: str | None = None) -> list[BranchTable]:
-    """Every (branch, table) pair other than main, for all tables or one."""
-    idents = [TableRef.parse(table).identifier] if table else _all_tables(lh)
-    out = []
-    for ident in idents:
-        t = load_table(lh.catalog, ident)
-        for name, ref in sorted(t.metadata.refs.items()):
-            if name != MAIN and ref.snapshot_ref_type.value == "branch":
-                state = branch_state(t, ident, name)
-                if state is not None:
-                    out.append(state)
-    return out
-
-
 def publish(lh: Lakehouse, branch: str, rebase: bool = False) -> dict[str, Any]:
     """Fast-forward main to the branch on every table of the branch, all or nothing.
 
+    Any failure midway (a concurrent commit, a catalog or network error, an interrupt) moves the tables
+    already published back to their previous main before the error is raised.
+
     Raises:
         Conflict: Main moved on some tables (names them) and no rebase was asked or possible, or a
-            concurrent commit interfered (then nothing was changed).
+            concurrent commit or another failure interrupted publishing (then nothing was changed).
+        Incomplete: Publishing failed and some tables could not be moved back (the message names them,
+            with their snapshot ids).
     """
-    from pyiceberg.exceptions import CommitFailedException
-
     _check_dev_name(branch)
     states = tables_on(lh, branch)
     if not states:
@@ -177,32 +123,146 @@ def publish(lh: Lakehouse, branch: str, rebase: bool = False) -> dict[str, Any]:
             )
         rebased = _rebase(lh, branch, states)
         states = tables_on(lh, branch)
-    published: dict[str, int] = {}
-    done: list[tuple[Table, int | None, int]] = []
+    steps = [
+        _Step(s.table, s.main_head, s.head, physical=s.staged, rename=s.staged is not None)
+        for s in states
+        if s.head != s.main_head or s.staged is not None
+    ]
+    made = make_room(lh.catalog, branch, [step.table for step in steps if step.rename])
     try:
-        for s in states:
-            if s.head == s.main_head:
-                continue
-            table = load_table(lh.catalog, s.table)
-            set_ref(table, MAIN, s.head, expected=s.main_head)
-            done.append((table, s.main_head, s.head))
-            published[s.table] = s.head
-    except CommitFailedException as e:
-        _undo(lh, done)
-        raise Conflict(
-            f"publishing {branch!r} was interrupted by a concurrent commit on {s.table}; "
-            "no table was changed, try again"
-        ) from e
+        _move_all(lh, steps, f"publishing {branch!r}")
+    except BaseException:
+        drop_empty_namespaces(lh.catalog, made)
+        raise
+    published = {step.table: step.head for step in steps}
     return {"branch": branch, "published": published, "rebased": rebased}
 
 
-def _undo(lh: Lakehouse, done: list[tuple[Table, int | None, int]]) -> None:
-    for table, previous, now in reversed(done):
-        if previous is None:
-            tx = load_table(lh.catalog, ".".join(table.name()[-2:]))
-            tx.manage_snapshots().remove_branch(MAIN).commit()
-        else:
-            set_ref(load_table(lh.catalog, ".".join(table.name()[-2:])), MAIN, previous, expected=now)
+def _move_all(lh: Lakehouse, steps: list[_Step], what: str) -> None:
+    """Move one ref on several tables, all or nothing (see :func:`publish`)."""
+    from pyiceberg.exceptions import CommitFailedException
+
+    from .errors import RatError
+
+    attempted: list[_Step] = []
+    try:
+        for step in steps:
+            attempted.append(step)  # before the commit: a failed commit may still have landed
+            if step.head != step.previous:
+                set_ref(load_table(lh.catalog, step.where), step.ref, step.head, expected=step.previous)
+            if step.rename:  # a table created on the branch: one catalog update puts it in place
+                assert step.physical is not None
+                lh.catalog.rename_table(step.physical, step.table)
+    except BaseException as e:
+        failed = attempted[-1].table if attempted else "?"
+        restored, left = _undo(lh, attempted)
+        if left:
+            raise Incomplete(
+                _incomplete_message(what, failed, e, restored, left),
+                changed={step.table: step.head for step, _ in left},
+                restored=restored,
+            ) from e
+        if isinstance(e, CommitFailedException):
+            raise Conflict(
+                f"{what} was interrupted by a concurrent commit on {failed}; no table was changed, try again"
+            ) from e
+        if isinstance(e, RatError) or not isinstance(e, Exception):  # clear already, or an interrupt
+            raise
+        raise Conflict(
+            f"{what} failed on {failed} ({type(e).__name__}: {e}); no table was changed, try again"
+        ) from e
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One table's ref to move from ``previous`` to ``head`` (main, when publishing).
+
+    ``physical`` is the hidden name of a table created on the branch, renamed to ``table`` when
+    ``rename`` (after its ref moved).
+    """
+
+    table: str
+    previous: int | None
+    head: int
+    ref: str = MAIN
+    physical: str | None = None
+    rename: bool = False
+
+    @property
+    def where(self) -> str:
+        """The name the catalog knows the table by before the step."""
+        return self.physical or self.table
+
+
+#: Attempts to move one table back after a failed publish (a catalog hiccup often passes).
+UNDO_ATTEMPTS = 3
+
+
+def _undo(lh: Lakehouse, attempted: list[_Step]) -> tuple[list[str], list[tuple[_Step, str]]]:
+    """Move main back on every attempted table, newest first.
+
+    Returns:
+        The tables whose main is back where it was, and (step, reason) for those that could not be
+        put back (their main is, or may be, still at the branch head).
+    """
+    import time
+
+    restored: list[str] = []
+    left: list[tuple[_Step, str]] = []
+    for step in reversed(attempted):
+        for attempt in range(UNDO_ATTEMPTS):
+            try:
+                _restore(lh, step)
+                restored.append(step.table)
+                break
+            except Conflict as e:  # main moved on top of the publish: moving it back would lose that
+                left.append((step, str(e)))
+                break
+            except Exception as e:
+                if attempt == UNDO_ATTEMPTS - 1:
+                    left.append((step, f"{type(e).__name__}: {e}"))
+                else:
+                    time.sleep(0.1 * 2**attempt)
+    return sorted(restored), left
+
+
+def _restore(lh: Lakehouse, step: _Step) -> None:
+    if step.rename:
+        assert step.physical is not None
+        rename_back(lh.catalog, step.table, step.physical)
+        # Hidden again, the table is not main's whatever its main ref says: resetting that ref is tidying.
+        with contextlib.suppress(Exception):
+            _restore(lh, _Step(step.table, step.previous, step.head, step.ref, step.physical))
+        return
+    table = load_table(lh.catalog, step.where)
+    now = head_snapshot_id(table, step.ref)
+    if now == step.previous or now is None or step.head not in ancestors(table, now):
+        return  # the move did not land (or a concurrent writer replaced it): nothing of ours there
+    if now != step.head:
+        raise Conflict(f"{step.ref} moved to snapshot {now} after it was moved")
+    if step.previous is None:
+        table.manage_snapshots().remove_branch(step.ref).commit()  # guarded: still at step.head
+    else:
+        set_ref(table, step.ref, step.previous, expected=step.head)
+
+
+def _incomplete_message(
+    what: str, failed: str, error: BaseException, restored: list[str], left: list[tuple[_Step, str]]
+) -> str:
+    def was(step: _Step) -> str:
+        return f"it was {step.previous}" if step.previous is not None else f"{step.ref} did not exist before"
+
+    stuck = "; ".join(
+        f"{step.table}: {step.ref} is (or may be) at snapshot {step.head}, {was(step)} "
+        f"(could not move it back: {reason})"
+        for step, reason in left
+    )
+    back = f"; moved back: {', '.join(restored)}" if restored else ""
+    return (
+        f"{what} failed on {failed} ({type(error).__name__}: {error}) and could not be undone everywhere. "
+        f"Still changed: {stuck}{back}. Point each ref back to its previous snapshot with "
+        "ratatouille.table_refs.set_ref(table, ref, previous, expected=current), or try again"
+    )
 
 
 def _branch_writes(table: Table, state: BranchTable) -> list[tuple[int, int, dict[str, str]]]:
@@ -219,12 +279,17 @@ def _branch_writes(table: Table, state: BranchTable) -> list[tuple[int, int, dic
 
 
 def _rebase(lh: Lakehouse, branch: str, states: list[BranchTable]) -> list[str]:
-    """Replay the branch's SQL transforms on the current main, in the order they were made."""
+    """Replay the branch's SQL transforms on the current main, in the order they were made.
+
+    Raises:
+        Conflict: A write cannot be replayed, or a replay fails on the current main (naming it); the
+            branch is then left exactly as it was.
+    """
     from .session import Lakehouse as Session
 
     replay: list[tuple[int, str, dict[str, str]]] = []
     for s in states:
-        table = load_table(lh.catalog, s.table)
+        table = load_table(lh.catalog, s.physical)
         for ts, sid, summary in _branch_writes(table, s):
             op = summary.get(f"{PROPERTY_PREFIX}operation", "")
             if op in REWRITES:  # compaction changed files, not rows: nothing to replay
@@ -245,23 +310,51 @@ def _rebase(lh: Lakehouse, branch: str, states: list[BranchTable]) -> list[str]:
                 )
             replay.append((ts, s.table, summary))
     replay.sort(key=lambda r: r[0])
-    for s in states:  # restart every table of the branch from the current main
-        table = load_table(lh.catalog, s.table)
-        if s.main_head is None:
-            table.manage_snapshots().remove_branch(branch).commit()
-        else:
-            set_ref(table, branch, s.main_head, expected=s.head)
-    worker = Session(lh.settings)
-    worker.use_branch(branch)
-    worker.context = dict(lh.context)
-    for _, target, summary in replay:
-        keys = summary.get(f"{PROPERTY_PREFIX}merge_keys") or None
-        params = json.loads(summary.get(f"{PROPERTY_PREFIX}params", "null"))
-        mode = summary[f"{PROPERTY_PREFIX}operation"].split(":", 1)[1]
-        worker.transform(summary[f"{PROPERTY_PREFIX}sql"], target, mode=mode,
-                         merge_keys=keys.split(",") if keys else None, parameters=params)  # fmt: skip
-    worker.close()
+    # Replayed on a temporary branch made from main's heads: the branch itself moves only once every
+    # transform has run, so a replay that fails leaves the branch's work exactly as it was.
+    scratch = f"{branch}{REBASE_SUFFIX}{uuid.uuid4().hex[:8]}"
+    try:
+        for s in states:
+            if s.main_head is not None:
+                table = load_table(lh.catalog, s.physical)
+                table.manage_snapshots().create_branch(s.main_head, scratch).commit()
+        worker = Session(lh.settings)
+        worker.use_branch(scratch)
+        worker.context = dict(lh.context)
+        try:
+            for _, target, summary in replay:
+                keys = summary.get(f"{PROPERTY_PREFIX}merge_keys") or None
+                params = json.loads(summary.get(f"{PROPERTY_PREFIX}params", "null"))
+                mode = summary[f"{PROPERTY_PREFIX}operation"].split(":", 1)[1]
+                sql = summary[f"{PROPERTY_PREFIX}sql"]
+                try:
+                    split = keys.split(",") if keys else None
+                    worker.transform(sql, target, mode=mode, merge_keys=split, parameters=params)
+                except Exception as e:
+                    raise Conflict(
+                        f"cannot rebase {branch!r}: the transform that wrote {target} fails on the current "
+                        f"main ({type(e).__name__}: {e}); the branch is unchanged. Its SQL: {sql}"
+                    ) from e
+        finally:
+            worker.close()
+        replayed = {state.table: state.head for state in tables_on(lh, scratch)}
+        steps = [
+            _Step(s.table, s.head, replayed[s.table], ref=branch, physical=s.staged)
+            for s in states
+            if s.table in replayed
+        ]
+        _move_all(lh, [step for step in steps if step.head != step.previous], f"rebasing {branch!r}")
+    finally:
+        _drop_quietly(lh, scratch)
     return sorted({t for _, t, _ in replay})
+
+
+def _drop_quietly(lh: Lakehouse, branch: str) -> None:
+    """Remove a temporary branch from every table that has it (what cannot be removed now stays)."""
+    with contextlib.suppress(Exception):
+        for state in tables_on(lh, branch):
+            with contextlib.suppress(Exception):
+                load_table(lh.catalog, state.physical).manage_snapshots().remove_branch(branch).commit()
 
 
 def expire(
@@ -280,7 +373,7 @@ def expire(
     from .tables.expiry import expire as expire_table
 
     cutoff = cutoff_of(older_than)
-    idents = [TableRef.parse(table).identifier] if table else _all_tables(lh)
+    idents = [TableRef.parse(table).identifier] if table else all_tables(lh)
     registry = Registry(lh.settings, lh.catalog)
     counts: dict[str, int] = {}
     for ident in idents:

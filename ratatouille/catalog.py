@@ -98,19 +98,46 @@ def split_identifier(identifier: str) -> tuple[str, str]:
     return validate_identifier(parts[0], "namespace"), validate_identifier(parts[1], "table name")
 
 
-def list_namespaces(catalog: Catalog) -> list[str]:
-    """Names of all namespaces, sorted."""
-    return sorted(".".join(ns) for ns in catalog.list_namespaces())
+def list_namespaces(catalog: Catalog, branch: str | None = None) -> list[str]:
+    """Names of all namespaces, sorted; on a dev ``branch``, with those of the tables created on it.
+
+    The namespace of tables created on a branch and not published yet is never listed.
+    """
+    from .branch_tables import STAGING_NAMESPACE, staged_tables
+
+    names = {".".join(ns) for ns in catalog.list_namespaces()} - {STAGING_NAMESPACE}
+    if _on_dev(branch):
+        assert branch is not None
+        names |= {s.identifier.split(".")[0] for s in staged_tables(catalog, branch)}
+    return sorted(names)
 
 
-def list_tables(catalog: Catalog, namespace: str) -> list[str]:
-    """Names of the tables of one namespace, sorted; empty when the namespace does not exist."""
+def list_tables(catalog: Catalog, namespace: str, branch: str | None = None) -> list[str]:
+    """Names of the tables of one namespace, sorted; empty when the namespace does not exist.
+
+    On a dev ``branch``, the tables created on it (not published yet) are listed too.
+    """
     from pyiceberg.exceptions import NoSuchNamespaceError
 
-    try:
-        return sorted(ident[-1] for ident in catalog.list_tables(namespace))
-    except NoSuchNamespaceError:
+    from .branch_tables import STAGING_NAMESPACE, staged_tables
+
+    if namespace == STAGING_NAMESPACE:
         return []
+    try:
+        names = {ident[-1] for ident in catalog.list_tables(namespace)}
+    except NoSuchNamespaceError:
+        names = set()
+    if _on_dev(branch):
+        assert branch is not None
+        for staged in staged_tables(catalog, branch):
+            ns, name = staged.identifier.split(".")
+            if ns == namespace:
+                names.add(name)
+    return sorted(names)
+
+
+def _on_dev(branch: str | None) -> bool:
+    return branch is not None and branch != "main"
 
 
 def ensure_namespace(catalog: Catalog, namespace: str) -> None:
@@ -122,20 +149,37 @@ def ensure_namespace(catalog: Catalog, namespace: str) -> None:
         catalog.create_namespace_if_not_exists(namespace)
 
 
-def load_table(catalog: Catalog, identifier: str) -> Table:
-    """Load a table, or raise :class:`NotFound` naming near matches."""
+def load_table(catalog: Catalog, identifier: str, branch: str | None = None) -> Table:
+    """Load a table as ``branch`` sees it, or raise :class:`NotFound` naming near matches.
+
+    On a dev branch, a table created on that branch (and not published yet) is found under its real
+    name; on main (``branch`` None or ``main``) only published tables are.
+    """
     from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 
     namespace, name = split_identifier(identifier)
+    if _on_dev(branch):
+        from .branch_tables import find_staged
+
+        assert branch is not None
+        staged = find_staged(catalog, f"{namespace}.{name}", branch)
+        if staged is not None:
+            return staged
     try:
         return catalog.load_table((namespace, name))
     except (NoSuchTableError, NoSuchNamespaceError) as e:
-        raise NotFound(_not_found_message(catalog, namespace, name)) from e
+        raise NotFound(_not_found_message(catalog, namespace, name, branch)) from e
 
 
-def table_exists(catalog: Catalog, identifier: str) -> bool:
-    """True when the table exists."""
+def table_exists(catalog: Catalog, identifier: str, branch: str | None = None) -> bool:
+    """True when the table exists (on a dev ``branch``: also when it was created on that branch)."""
     namespace, name = split_identifier(identifier)
+    if _on_dev(branch):
+        from .branch_tables import find_staged
+
+        assert branch is not None
+        if find_staged(catalog, f"{namespace}.{name}", branch) is not None:
+            return True
     return bool(catalog.table_exists((namespace, name)))
 
 
@@ -166,22 +210,33 @@ def _purge_files(table: Table) -> None:
         return
     from pyarrow.fs import FileSelector, FileSystem
 
+    parsed = urlparse(location)
     try:
-        fs, root = FileSystem.from_uri(location)
+        if hasattr(table.io, "fs_by_scheme"):  # configured like the table's reads (endpoint, keys, region)
+            fs, root = table.io.fs_by_scheme(parsed.scheme, parsed.netloc), f"{parsed.netloc}{parsed.path}"
+        else:
+            fs, root = FileSystem.from_uri(location)
     except Exception:  # an exotic scheme: leave the files rather than fail the drop
         return
-    if hasattr(table.io, "fs_by_scheme"):
-        fs = table.io.fs_by_scheme(urlparse(location).scheme, urlparse(location).netloc)
     for info in fs.get_file_info(FileSelector(root, recursive=True, allow_not_found=True)):
         if info.type.name == "File":
             fs.delete_file(info.path)
 
 
-def _not_found_message(catalog: Catalog, namespace: str, name: str) -> str:
+def _not_found_message(catalog: Catalog, namespace: str, name: str, branch: str | None = None) -> str:
+    from .branch_tables import branches_having
+
+    wanted = f"{namespace}.{name}"
+    elsewhere = [b for b in branches_having(catalog, wanted) if b != branch]
+    if elsewhere:
+        where = f"branch {branch} or on main" if _on_dev(branch) else "main"
+        return (
+            f"table {wanted} does not exist on {where}; it exists on branch {', '.join(elsewhere)} "
+            "(publish it with rat.dev_merge)"
+        )
     candidates: list[str] = []
     for ns in list_namespaces(catalog):
         candidates.extend(f"{ns}.{t}" for t in list_tables(catalog, ns))
-    wanted = f"{namespace}.{name}"
     near = difflib.get_close_matches(wanted, candidates, n=3, cutoff=0.6)
     if not near:
         near = [c for c in candidates if c.endswith(f".{name}")][:3]

@@ -37,6 +37,24 @@ class Conflict(RatError):
     http_status = 409
 
 
+class Incomplete(RatError):
+    """An operation on several tables failed midway and could not be undone on every table.
+
+    The message names the tables left changed, with the snapshot ids to put them back by hand.
+
+    Attributes:
+        changed: Table -> the snapshot id its main was left at (or may have been left at).
+        restored: The tables put back as they were.
+    """
+
+    http_status = 500
+
+    def __init__(self, message: str, *, changed: dict[str, int], restored: list[str]) -> None:
+        super().__init__(message)
+        self.changed = changed
+        self.restored = restored
+
+
 class NotInstalled(RatError, ImportError):
     """An optional dependency is missing; the message names the extra to install."""
 

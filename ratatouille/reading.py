@@ -77,7 +77,9 @@ def resolve(catalog: Catalog, ref: TableRef, active_branch: str | None = None) -
     Raises:
         NotFound: The table, ref, snapshot or time does not exist.
     """
-    table = load_table(catalog, ref.identifier)
+    # A table created on a branch (not published yet) is found on that branch: the one named, else the
+    # active one.
+    table = load_table(catalog, ref.identifier, ref.ref if ref.ref and ref.ref != MAIN else active_branch)
     meta = table.metadata
     if ref.snapshot_id is not None:
         if meta.snapshot_by_id(ref.snapshot_id) is None:

@@ -174,17 +174,19 @@ class Rat(DevMixin, FilesMixin, ServingMixin, TablesMixin):
     # -- catalog ---------------------------------------------------------------------------------------
 
     def ice_namespaces(self) -> list[str]:
-        """All namespaces."""
+        """All namespaces (on a dev branch, with those of the tables created on it)."""
         from .catalog import list_namespaces
 
-        return list_namespaces(self.session.catalog)
+        return list_namespaces(self.session.catalog, self.session.branch)
 
     def ice_tables(self, namespace: str = "bronze") -> list[str]:
-        """Table names of a namespace."""
+        """Table names of a namespace (on a dev branch, with the tables created on it)."""
         from .catalog import list_tables
         from .sqltext import validate_identifier
 
-        return list_tables(self.session.catalog, validate_identifier(namespace, "namespace"))
+        return list_tables(
+            self.session.catalog, validate_identifier(namespace, "namespace"), self.session.branch
+        )
 
     def ice_all(self) -> dict[str, list[str]]:
         """``{namespace: [tables]}`` for the whole lakehouse."""
@@ -194,7 +196,8 @@ class Rat(DevMixin, FilesMixin, ServingMixin, TablesMixin):
         """Drop a table (and its files, with ``purge``).
 
         In dev mode the table is main's too, with every branch and snapshot: the call is refused unless
-        ``force=True`` (``rat.dev_drop()`` drops the branch instead, leaving main as it is).
+        ``force=True`` (``rat.dev_drop()`` drops the branch instead, leaving main as it is). A table
+        created on the branch (not published yet) is the branch's own: it is dropped.
 
         Raises:
             Conflict: In dev mode without ``force``; nothing is dropped.
@@ -205,6 +208,12 @@ class Rat(DevMixin, FilesMixin, ServingMixin, TablesMixin):
 
         identifier = TableRef.parse(table).identifier
         branch = self.session.branch
+        if branch != MAIN:
+            from .branch_tables import find_staged, staged_identifier
+
+            if find_staged(self.session.catalog, identifier, branch) is not None:  # the branch's own table
+                drop_table(self.session.catalog, staged_identifier(identifier, branch), purge=purge)
+                return
         if branch != MAIN and not force:
             raise Conflict(
                 f"dropping {identifier} would drop it on main and on every branch, not only on {branch!r}: "
@@ -217,7 +226,9 @@ class Rat(DevMixin, FilesMixin, ServingMixin, TablesMixin):
         from .catalog import load_table
         from .history import snapshot_rows
 
-        rows = snapshot_rows(load_table(self.session.catalog, TableRef.parse(table).identifier))
+        rows = snapshot_rows(
+            load_table(self.session.catalog, TableRef.parse(table).identifier, self.session.branch)
+        )
         columns = ["snapshot_id", "timestamp", "operation"]
         df = pd.DataFrame(rows, columns=None if rows else columns)
         # Snapshot ids are 64-bit: a float column (pandas' default when one value is missing) would
@@ -238,7 +249,9 @@ class Rat(DevMixin, FilesMixin, ServingMixin, TablesMixin):
         """Where a table's files live."""
         from .catalog import load_table
 
-        return str(load_table(self.session.catalog, TableRef.parse(table).identifier).location())
+        return str(
+            load_table(self.session.catalog, TableRef.parse(table).identifier, self.session.branch).location()
+        )
 
     # -- temp tables -----------------------------------------------------------------------------------
 

@@ -144,6 +144,7 @@ class Lakehouse:
     def resolve(self, ref: TableRef | str) -> ResolvedTable:
         """Resolve a reference against this session's active branch."""
         table_ref = ref if isinstance(ref, TableRef) else TableRef.parse(ref)
+        _refuse_staging(table_ref)
         return resolve(self.catalog, table_ref, self.branch)
 
     def expand(self, sql: str) -> ExpandedSQL:
@@ -279,6 +280,7 @@ class Lakehouse:
             raise InvalidInput(f"cannot write to {target}: write to a table, not to a snapshot or ref")
         if ref.namespace == TEMP_NAMESPACE:
             raise InvalidInput("the 'temp' namespace holds session temp tables: use rat.temp(name, df)")
+        _refuse_staging(ref)
         return ref
 
     def transform(
@@ -367,3 +369,13 @@ class Lakehouse:
         """Drop this session's temp tables."""
         if self._temp_tables:
             self.temp_drop()
+
+
+def _refuse_staging(ref: TableRef) -> None:
+    from .branch_tables import STAGING_NAMESPACE
+
+    if ref.namespace == STAGING_NAMESPACE:
+        raise InvalidInput(
+            f"the {STAGING_NAMESPACE!r} namespace holds the tables created on dev branches: "
+            "name them by their real name on their branch"
+        )

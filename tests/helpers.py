@@ -28,8 +28,10 @@ def sorted_df(lh: Lakehouse, table: str, key: str = "id") -> pd.DataFrame:
 
 
 def head(lh: Lakehouse, table: str, branch: str = "main") -> int | None:
-    """The head snapshot id of a table's branch."""
-    t = lh.catalog.load_table(table)
+    """The head snapshot id of a table's branch (a table created on a dev branch is found there)."""
+    from ratatouille.catalog import load_table
+
+    t = load_table(lh.catalog, table, branch)
     ref = t.metadata.refs.get(branch)
     return None if ref is None else ref.snapshot_id
 

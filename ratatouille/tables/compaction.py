@@ -129,7 +129,7 @@ def compact(
         isinstance(target_file_bytes, bool) or not isinstance(target_file_bytes, int) or target_file_bytes < 1
     ):
         raise InvalidInput(f"target_file_bytes must be a positive integer, got {target_file_bytes!r}")
-    table = load_table(catalog, identifier)
+    table = load_table(catalog, identifier, branch)
     _head(table, identifier, branch)
     columns = _check_sort(table, sort_by)
     props = snapshot_properties("compact", context)
@@ -153,7 +153,7 @@ def _attempt(
     from .commit import conform
     from .producers import ReplaceFiles
 
-    table = load_table(catalog, identifier)
+    table = load_table(catalog, identifier, branch)
     head = _head(table, identifier, branch)
     tasks = data_tasks(table, identifier, head) if head is not None else []
     policy = policy_of(table)
@@ -244,7 +244,7 @@ def _read(
         rows: pa.Table = scan.to_table(group)
         return rows
     except OSError as e:
-        if head_snapshot_id(load_table(catalog, identifier), branch) != head:
+        if head_snapshot_id(load_table(catalog, identifier, branch), branch) != head:
             raise CommitFailedException(f"{identifier}@{branch} moved while its files were read") from e
         raise
 
@@ -312,7 +312,7 @@ def rewrite_manifests(
     def attempt() -> dict[str, Any]:
         from .producers import RewriteManifests
 
-        table = load_table(catalog, identifier)
+        table = load_table(catalog, identifier, branch)
         head = _head(table, identifier, branch)
         snapshot = table.metadata.snapshot_by_id(head) if head is not None else None
         if snapshot is None:
@@ -329,7 +329,7 @@ def rewrite_manifests(
         )
         producer.commit()
         tx.commit_transaction()
-        new_head = head_snapshot_id(load_table(catalog, identifier), branch)
+        new_head = head_snapshot_id(load_table(catalog, identifier, branch), branch)
         report.update(manifests_after=len(manifests) - data_count + len(data_specs), snapshot_id=new_head)
         return report
 

@@ -9,7 +9,8 @@ A write reads as one straight line, re-run from the top when another writer comm
 4. **commit**: one snapshot with provenance properties.
 
 A table that does not exist is created (with its partition spec) in the same commit as its first data, so
-a failed first write leaves no table behind.
+a failed first write leaves no table behind. Created on a dev branch, it is hidden from main until the
+branch is published (see :mod:`ratatouille.branch_tables`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from ..catalog import ensure_namespace, split_identifier
+from ..branch_tables import staged_identifier, staged_properties
+from ..catalog import ensure_namespace, load_table, split_identifier
 from ..errors import InvalidInput
 from ..reading import MAIN, head_snapshot_id
 from ..sqltext import validate_branch_name
@@ -173,7 +175,7 @@ def write_table(
         Conflict: Concurrent writers kept winning after several attempts; nothing is written.
     """
     keys = check_mode(mode, merge_keys)
-    namespace, _ = split_identifier(target)
+    split_identifier(target)
     validate_branch_name(branch)
     if not isinstance(data, pa.Table):
         raise InvalidInput(f"expected an Arrow table, got {type(data).__name__}")
@@ -185,7 +187,6 @@ def write_table(
         target, mode, keys, branch, snapshot_properties(operation or mode, context),
         normalize_partition_by(partition_by), after_commit, source_snapshot,
     )  # fmt: skip
-    ensure_namespace(catalog, namespace)
     return retrying(lambda: _attempt(catalog, engine, data, plan), f"commit to {target}")
 
 
@@ -208,15 +209,13 @@ def delete_rows(
         InvalidInput: The predicate does not parse or names unknown columns; nothing is written.
         NotFound: No such table.
     """
-    from ..catalog import load_table
-
     validate_branch_name(branch)
-    table = load_table(catalog, target)
+    table = load_table(catalog, target, branch)
     columns = check_predicate(engine, table.schema(), predicate, target)
     props = snapshot_properties("delete", {**(context or {}), "predicate": predicate})
 
     def attempt() -> WriteResult:
-        table = catalog.load_table(target)
+        table = load_table(catalog, target, branch)
         tx = transaction(table)
         ensure_branch(tx, table, branch)
         meta = tx.table_metadata
@@ -236,14 +235,23 @@ def _read_head(meta: TableMetadata, branch: str) -> int | None:
     return None if snap is None else snap.snapshot_id
 
 
-def _attempt(catalog: Catalog, engine: Engine, data: pa.Table, plan: WritePlan) -> WriteResult:
-    from pyiceberg.exceptions import NoSuchTableError
+def _load_target(catalog: Catalog, target: str, branch: str) -> Table | None:
+    """The table a write on ``branch`` goes to (on a dev branch, maybe one created there), or None."""
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 
-    # align
+    from ..branch_tables import find_staged
+
+    if branch != MAIN and (staged := find_staged(catalog, target, branch)) is not None:
+        return staged
     try:
-        table: Table | None = catalog.load_table(plan.target)
-    except NoSuchTableError:
-        table = None
+        return catalog.load_table(target)
+    except (NoSuchTableError, NoSuchNamespaceError):
+        return None
+
+
+def _attempt(catalog: Catalog, engine: Engine, data: pa.Table, plan: WritePlan) -> WriteResult:
+    # align
+    table = _load_target(catalog, plan.target, plan.branch)
     if table is None:
         return _create_and_write(catalog, data, plan)
     check_spec(plan.partition_by, table.schema(), table.spec(), plan.target)
@@ -372,8 +380,14 @@ def _create_and_write(catalog: Catalog, data: pa.Table, plan: WritePlan) -> Writ
         if plan.partition_by
         else UNPARTITIONED_PARTITION_SPEC
     )
+    # Created on a dev branch, the table stays hidden from main until the branch is published.
+    identifier, properties = plan.target, CREATE_PROPERTIES
+    if plan.branch != MAIN:
+        identifier = staged_identifier(plan.target, plan.branch)
+        properties = {**CREATE_PROPERTIES, **staged_properties(plan.target, plan.branch)}
+    ensure_namespace(catalog, identifier.split(".")[0])
     tx = catalog.create_table_transaction(
-        plan.target, schema=schema, partition_spec=spec, properties=CREATE_PROPERTIES
+        identifier, schema=schema, partition_spec=spec, properties=properties
     )
     if plan.branch != MAIN:
         ensure_branch(tx, None, plan.branch)
@@ -383,7 +397,7 @@ def _create_and_write(catalog: Catalog, data: pa.Table, plan: WritePlan) -> Writ
         rows = sort_for_write(rows, plan.keys)
     tx.append(rows, snapshot_properties=plan.props, branch=plan.branch)
     tx.commit_transaction()
-    table = catalog.load_table(plan.target)
+    table = catalog.load_table(identifier)
     if plan.after_commit is not None:
         plan.after_commit(table)
     snap = table.metadata.snapshot_by_name(plan.branch)

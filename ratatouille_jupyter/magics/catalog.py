@@ -50,7 +50,7 @@ def _describe(session: Any, namespace: str, name: str) -> dict[str, Any]:
     from ratatouille.catalog import load_table
     from ratatouille.reading import MAIN, head_snapshot_id
 
-    table = load_table(session.catalog, f"{namespace}.{name}")
+    table = load_table(session.catalog, f"{namespace}.{name}", session.branch)
     head = head_snapshot_id(table, session.branch) or head_snapshot_id(table, MAIN)
     snapshot = None if head is None else table.metadata.snapshot_by_id(head)
     summary = snapshot.summary.additional_properties if snapshot is not None and snapshot.summary else {}

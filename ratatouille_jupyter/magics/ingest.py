@@ -47,5 +47,5 @@ def _head_snapshot(session: Any, table: str) -> int | None:
     from ratatouille.catalog import load_table
     from ratatouille.reading import MAIN, head_snapshot_id
 
-    loaded = load_table(session.catalog, table)
+    loaded = load_table(session.catalog, table, session.branch)
     return head_snapshot_id(loaded, session.branch) or head_snapshot_id(loaded, MAIN)

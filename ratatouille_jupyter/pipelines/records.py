@@ -51,7 +51,8 @@ class RunRecord:
         branch: The branch of the last attempt.
         kept_branch: The branch kept for inspection after a failure (None after a success).
         output: The executed notebook of the last attempt.
-        published: Tables published to main -> their new snapshot id (as a string).
+        published: Tables published to main -> their new snapshot id (as a string); on a failed run, the
+            tables a failed publish could not move back (empty when no table was changed).
         failed_cell: 1-based position of the failing cell (None if none).
         error: The failure in one line.
         source: The first line of the failing cell.
@@ -91,9 +92,12 @@ class RunRecord:
         where = f" at cell {self.failed_cell}" if self.failed_cell else ""
         code = f" [{self.source}]" if self.source else ""
         kept = f"; its branch {self.kept_branch} is kept for inspection" if self.kept_branch else ""
+        left = ", ".join(sorted(self.published))
+        changed = f"tables left published on main (could not be moved back): {left}" if left else ""
+        changed = changed or "no table was changed"
         return (
             f"pipeline {self.pipeline} failed{where} (run {self.run_id}, attempt {self.attempts}): "
-            f"{self.error}{code}; no table was changed{kept}; executed notebook: {self.output}"
+            f"{self.error}{code}; {changed}{kept}; executed notebook: {self.output}"
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -28,10 +28,11 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ratatouille.branch_tables import staged_tables
 from ratatouille.branches import drop, publish, tables_on
-from ratatouille.catalog import list_namespaces, list_tables, load_table
+from ratatouille.catalog import drop_table, list_namespaces, list_tables, load_table
 from ratatouille.config import Settings
-from ratatouille.errors import RatError
+from ratatouille.errors import Incomplete, RatError
 from ratatouille.session import Lakehouse
 
 from . import engine
@@ -117,6 +118,8 @@ def _attempts(
                 _drop_quietly(lh, run_branch(spec.key, record.run_id, earlier))
             break
         say(record.message())
+        if record.published:  # a publish left tables changed: another attempt would build on them
+            break
         if attempt < attempts:
             say(f"retrying in {spec.config.retry_delay:g} s (attempt {attempt + 1} of {attempts})")
             time.sleep(spec.config.retry_delay)
@@ -162,8 +165,11 @@ def _attempt(
         return
     try:
         published = _publish(lh, branch)
-    except RatError as e:
-        record.status, record.error, record.kept_branch = FAILED, f"publishing failed: {e}", branch
+    except Exception as e:  # publishing is all or nothing, except the tables an Incomplete names
+        cause = str(e) if isinstance(e, RatError) else f"{type(e).__name__}: {e}"
+        record.status, record.error, record.kept_branch = FAILED, f"publishing failed: {cause}", branch
+        if isinstance(e, Incomplete):
+            record.published = {table: str(snapshot) for table, snapshot in e.changed.items()}
         return
     record.status, record.published = SUCCESS, published
     record.undeclared = sorted(set(published) - set(spec.writes))
@@ -218,6 +224,12 @@ def expire_branches(lh: Lakehouse, name: str, keep_days: float) -> list[str]:
                     manage = manage.remove_branch(ref_name)
                 manage.commit()
                 removed.extend(f"{ident}@{r}" for r in old)
+    for staged in staged_tables(lh.catalog):  # tables the runs created: dropped with their files
+        if staged.branch.startswith(prefix):
+            head = lh.catalog.load_table(staged.staged).metadata.snapshot_by_name(staged.branch)
+            if head is None or head.timestamp_ms < cutoff_ms:
+                drop_table(lh.catalog, staged.staged)
+                removed.append(f"{staged.identifier}@{staged.branch}")
     return removed
 
 

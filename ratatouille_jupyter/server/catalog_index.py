@@ -15,6 +15,7 @@ import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
+from ratatouille.branch_tables import STAGING_NAMESPACE
 from ratatouille.catalog import list_namespaces, list_tables, load_table, split_identifier
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ def _sql_rows(
     ).where(IcebergTables.catalog_name == catalog.name)
     if namespace is not None:
         stmt = stmt.where(IcebergTables.table_namespace == namespace)
+    else:  # tables created on a dev branch are not main's until published
+        stmt = stmt.where(IcebergTables.table_namespace != STAGING_NAMESPACE)
     if name is not None:
         stmt = stmt.where(IcebergTables.table_name == name)
     with Session(catalog.engine) as session:
