@@ -89,6 +89,9 @@ class StreamWriter:
         self.created = False
         self.columns_added: list[str] = []
         self._namespace = namespace
+        #: The catalog name written to: on a dev branch, a table created there has a hidden name until the
+        #: branch is published (see ratatouille/branch_tables.py).
+        self.identifier = target
         self._tx: Transaction | None = None
         self._files: list[DataFile] = []
         self._uuid = uuid.uuid4()
@@ -119,6 +122,11 @@ class StreamWriter:
     def _load(self) -> Table | None:
         from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 
+        from ..branch_tables import find_staged, staged_identifier
+
+        if self.branch != MAIN and (staged := find_staged(self.catalog, self.target, self.branch)):
+            self.identifier = staged_identifier(self.target, self.branch)
+            return staged
         try:
             return self.catalog.load_table(self.target)
         except (NoSuchTableError, NoSuchNamespaceError):
@@ -150,7 +158,13 @@ class StreamWriter:
             tx = transaction(self._table)
             ensure_branch(tx, self._table, self.branch)
             return tx
-        ensure_namespace(self.catalog, self._namespace)
+        from ..branch_tables import staged_identifier, staged_properties
+
+        properties = CREATE_PROPERTIES
+        if self.branch != MAIN:  # hidden from main until the branch is published
+            self.identifier = staged_identifier(self.target, self.branch)
+            properties = {**CREATE_PROPERTIES, **staged_properties(self.target, self.branch)}
+        ensure_namespace(self.catalog, self.identifier.split(".")[0])
         prepared = align(first.slice(0, 0), Schema(), self.target).data
         arrow = pa.schema([pa.field(f.name, f.type, nullable=True) for f in prepared.schema])
         schema = assign_fresh_schema_ids(BaseCatalog._convert_schema_if_needed(arrow))
@@ -161,11 +175,11 @@ class StreamWriter:
         self.columns_added = list(arrow.names)
         if self.branch == MAIN:
             return self.catalog.create_table_transaction(
-                self.target, schema=schema, partition_spec=spec, properties=CREATE_PROPERTIES
+                self.target, schema=schema, partition_spec=spec, properties=properties
             )
-        # As in tables/writing.py: a table first written on a branch exists on main with no snapshot.
+        # Created with no snapshot under its hidden name: the branch ref is made by the first commit.
         self._table = self.catalog.create_table(
-            self.target, schema=schema, partition_spec=spec, properties=CREATE_PROPERTIES
+            self.identifier, schema=schema, partition_spec=spec, properties=properties
         )
         return transaction(self._table)
 
@@ -344,7 +358,7 @@ class StreamWriter:
         self._files = []  # kept: abort() must not delete them
         self._close_pool()
         self.outcome = "unknown"
-        found = find_commit(self.catalog, self.target, marker, error)
+        found = find_commit(self.catalog, self.identifier, marker, error)
         if found is not None:
             return self._landed(*found)
         self.outcome = "failed"
@@ -377,7 +391,7 @@ class StreamWriter:
     def _rebase(self, stale: Transaction) -> Transaction:
         """A fresh transaction on the new head, with the same schema (same field ids) as the files."""
         ours = stale.table_metadata.schema()
-        table = self.catalog.load_table(self.target)
+        table = self.catalog.load_table(self.identifier)
         self._table = table
         self.created = False  # a failed create means another writer created the table first
         tx = transaction(table)

@@ -132,6 +132,7 @@ def rows_match(
 def registry_agrees(rat: Rat, identifier: str, branch: str = "main") -> list[str]:
     """The files the registry counts as ingested on ``branch`` are exactly the files the rows came from."""
     from ratatouille.catalog import load_table
+    from ratatouille.ingest.lineage import UNSETTLED
     from ratatouille.ingest.registry import Registry
 
     registry = Registry(rat.session.settings, rat.session.catalog)
@@ -142,8 +143,8 @@ def registry_agrees(rat: Rat, identifier: str, branch: str = "main") -> list[str
     # A claim whose commit landed before its process died is in the snapshot summary: the registry
     # counts it as ingested when it next meets the file (see ratatouille/ingest/registry.py).
     committed = _committed_claims(table, head_of(table, branch))
-    running = history.loc[history.status == "running"]
-    recorded |= {str(r["source"]) for _, r in running.iterrows() if int(r["id"]) in committed}
+    unsettled = history.loc[history.status.isin(UNSETTLED)]
+    recorded |= {str(r["source"]) for _, r in unsettled.iterrows() if int(r["id"]) in committed}
     data = table.scan(snapshot_id=head_of(table, branch)).to_arrow() if head_of(table, branch) else None
     present = set() if data is None else set(data.column("_source_file").to_pylist())
     out = []
@@ -155,14 +156,14 @@ def registry_agrees(rat: Rat, identifier: str, branch: str = "main") -> list[str
 
 
 def _committed_claims(table: Table, head: int | None) -> set[int]:
-    from ratatouille.ingest.registry import CLAIMS_PROPERTY
+    from ratatouille.ingest.lineage import carried_claims
     from ratatouille.table_refs import ancestors
 
     out: set[int] = set()
     for sid in ancestors(table, head):
         snap = table.metadata.snapshot_by_id(sid)
-        props = snap.summary.additional_properties if snap is not None and snap.summary else {}
-        out.update(int(i) for i in props.get(CLAIMS_PROPERTY, "").split(",") if i)
+        if snap is not None:
+            out.update(claim_id for claim_id, _ in carried_claims(snap))
     return out
 
 

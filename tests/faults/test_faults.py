@@ -27,25 +27,8 @@ from .tally import TALLY
 ROOT = Path(__file__).resolve().parents[2]
 CASES = cases()
 
-BUG_A = "known bug (a): an ingestion aborted after its commit landed deletes the files the commit references"
-BUG_B = "known bug (b): publishing several tables is not all or nothing for errors other than a conflict"
-#: Cases failing on bugs being fixed elsewhere: strict, so they flip when the fixes land.
-RERUN = (
-    "an ingestion killed between its commit and the registry update: the next run of the batch raises "
-    "Conflict ('being ingested by another process') instead of skipping the committed files"
-)
-KNOWN: dict[str, str] = {
-    "ingest-unknown-after-commit_returned": BUG_A,
-    "ingest-conn_lost-after-commit_returned": BUG_A,
-    "ingest-conn_lost-before-registry_updated": BUG_A,
-    "ingest-kill-after-commit_returned": RERUN,
-    "ingest-kill-before-registry_updated": RERUN,
-    "publish-unknown-before-publish_table#2": BUG_B,
-    "publish-unknown-after-publish_table#2": BUG_B,
-    "publish-conn_lost-before-publish_table#2": BUG_B,
-    "publish-conn_lost-after-publish_table#2": BUG_B,
-    "pipeline-conn_lost-before-publish_table#2": BUG_B,
-}
+#: Cases failing on a known bug, marked xfail(strict=True) so they flip when it is fixed: none now.
+KNOWN: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module", params=SETUPS)

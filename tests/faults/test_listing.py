@@ -12,10 +12,7 @@ from .invariants import Checks, lists_no_branch_only
 from .paths import frame
 from .tally import TALLY
 
-BUG_C = "known bug (c): a table created on a branch is listed on main"
 
-
-@pytest.mark.xfail(strict=True, reason=BUG_C)
 def test_main_lists_no_branch_only_table(lakehouse: Lakehouse) -> None:
     rat = Rat(lakehouse)
     rat.ice_ingest_df(frame(range(3), "a"), "listing.on_main")
