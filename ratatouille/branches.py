@@ -139,11 +139,19 @@ def publish(lh: Lakehouse, branch: str, rebase: bool = False) -> dict[str, Any]:
 
 
 def _move_all(lh: Lakehouse, steps: list[_Step], what: str) -> None:
-    """Move one ref on several tables, all or nothing (see :func:`publish`)."""
+    """Move one ref on several tables, all or nothing (see :func:`publish`).
+
+    On the SQL catalogs every move (and rename) is one database transaction, so no reader ever sees part
+    of it and a process killed midway changes nothing; other catalogs move table by table and undo.
+    """
     from pyiceberg.exceptions import CommitFailedException
 
     from .errors import RatError
+    from .tables.atomic import supports_atomic
 
+    if supports_atomic(lh.catalog):
+        _move_together(lh, steps, what)
+        return
     attempted: list[_Step] = []
     try:
         for step in steps:
@@ -171,6 +179,58 @@ def _move_all(lh: Lakehouse, steps: list[_Step], what: str) -> None:
         raise Conflict(
             f"{what} failed on {failed} ({type(e).__name__}: {e}); no table was changed, try again"
         ) from e
+
+
+def _move_together(lh: Lakehouse, steps: list[_Step], what: str) -> None:
+    """Every step in one catalog transaction (:func:`ratatouille.tables.atomic.commit_together`)."""
+    from dataclasses import replace
+
+    from pyiceberg.exceptions import CommitFailedException, TableAlreadyExistsError
+
+    from .tables.atomic import TableCommit, commit_together, ref_commit
+
+    commits = []
+    for step in steps:
+        table = load_table(lh.catalog, step.where)
+        commit = TableCommit(table, (), ())
+        if step.head != step.previous:
+            commit = ref_commit(table, step.ref, step.head, expected=step.previous)
+        if step.rename:
+            namespace, name = step.table.split(".")
+            commit = replace(commit, rename_to=(namespace, name))
+        commits.append(commit)
+    try:
+        commit_together(lh.catalog, commits)
+    except CommitFailedException as e:
+        raise Conflict(
+            f"{what} was interrupted by a concurrent commit; no table was changed, try again"
+        ) from e
+    except TableAlreadyExistsError as e:
+        raise Conflict(
+            f"{what}: a table of the branch was created on main meanwhile ({e}); nothing changed"
+        ) from e
+    except Exception as e:
+        # The transaction was rolled back, unless the connection dropped while the database committed it:
+        # the tables tell which.
+        landed = [step.table for step in steps if _landed(lh, step)]
+        if len(landed) == len(steps):
+            return
+        if landed:  # cannot happen with one transaction; said plainly if a catalog ever does it
+            raise Incomplete(
+                f"{what} failed ({type(e).__name__}: {e}) with only {', '.join(landed)} changed",
+                changed={step.table: step.head for step in steps if step.table in landed},
+                restored=[],
+            ) from e
+        raise Conflict(f"{what} failed ({type(e).__name__}: {e}); no table was changed, try again") from e
+
+
+def _landed(lh: Lakehouse, step: _Step) -> bool:
+    from .catalog import table_exists
+
+    if step.rename and not table_exists(lh.catalog, step.table):
+        return False
+    table = load_table(lh.catalog, step.table if step.rename else step.where)
+    return head_snapshot_id(table, step.ref) == step.head
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
     from pyiceberg.table import Table
     from pyiceberg.table.update import TableRequirement, TableUpdate
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True)
@@ -78,10 +79,7 @@ def commit_together(catalog: Catalog, commits: list[TableCommit]) -> bool:
             loaded; no table was changed.
         pyiceberg.exceptions.TableAlreadyExistsError: A ``rename_to`` name is taken; no table was changed.
     """
-    from pyiceberg.catalog import Catalog as BaseCatalog
-    from pyiceberg.catalog.sql import IcebergTables
-    from pyiceberg.exceptions import CommitFailedException, TableAlreadyExistsError
-    from sqlalchemy import update
+    from pyiceberg.exceptions import TableAlreadyExistsError
     from sqlalchemy.exc import IntegrityError
     from sqlalchemy.orm import Session
 
@@ -101,32 +99,46 @@ def commit_together(catalog: Catalog, commits: list[TableCommit]) -> bool:
     with Session(catalog.engine) as session:  # type: ignore[attr-defined]
         try:
             for c, ident, new in staged:
-                namespace, name = BaseCatalog.namespace_to_string(ident[:-1]), ident[-1]
-                values: dict[str, str] = {
-                    "metadata_location": new.metadata_location,
-                    "previous_metadata_location": c.table.metadata_location,
-                }
-                if c.rename_to is not None:
-                    values["table_namespace"], values["table_name"] = c.rename_to
-                result = session.execute(
-                    update(IcebergTables)
-                    .where(
-                        IcebergTables.catalog_name == catalog.name,
-                        IcebergTables.table_namespace == namespace,
-                        IcebergTables.table_name == name,
-                        IcebergTables.metadata_location == c.table.metadata_location,
-                    )
-                    .values(**values)
-                )
-                if result.rowcount < 1:  # type: ignore[attr-defined]  # an UPDATE's result has it
-                    raise CommitFailedException(f"{namespace}.{name} changed meanwhile")
+                point(session, catalog, c, ident, new.metadata_location)
             session.commit()
         except IntegrityError as e:
             session.rollback()
-            raise TableAlreadyExistsError(
-                f"cannot rename: a table with the new name exists ({e.orig})"
-            ) from e
+            raise TableAlreadyExistsError(f"cannot rename: the new name is taken ({e.orig})") from e
         except BaseException:
             session.rollback()
             raise
     return True
+
+
+def point(
+    session: Session, catalog: Catalog, commit: TableCommit, ident: tuple[str, ...], location: str
+) -> None:
+    """Inside the transaction: point one table at its new metadata (and rename it), if still unchanged.
+
+    Raises:
+        pyiceberg.exceptions.CommitFailedException: The table changed since it was loaded.
+    """
+    from pyiceberg.catalog import Catalog as BaseCatalog
+    from pyiceberg.catalog.sql import IcebergTables
+    from pyiceberg.exceptions import CommitFailedException
+    from sqlalchemy import update
+
+    namespace, name = BaseCatalog.namespace_to_string(ident[:-1]), ident[-1]
+    values: dict[str, str] = {
+        "metadata_location": location,
+        "previous_metadata_location": commit.table.metadata_location,
+    }
+    if commit.rename_to is not None:
+        values["table_namespace"], values["table_name"] = commit.rename_to
+    result = session.execute(
+        update(IcebergTables)
+        .where(
+            IcebergTables.catalog_name == catalog.name,
+            IcebergTables.table_namespace == namespace,
+            IcebergTables.table_name == name,
+            IcebergTables.metadata_location == commit.table.metadata_location,
+        )
+        .values(**values)
+    )
+    if result.rowcount < 1:  # type: ignore[attr-defined]  # an UPDATE's result has it
+        raise CommitFailedException(f"{namespace}.{name} changed meanwhile")

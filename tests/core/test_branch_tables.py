@@ -15,6 +15,7 @@ from ratatouille import Rat, table_refs
 from ratatouille.catalog import load_table
 from ratatouille.errors import Conflict, Incomplete, InvalidInput, NotFound
 from ratatouille.session import Lakehouse
+from ratatouille.tables import atomic
 
 TABLES = ("bronze.sales", "gold.total", "silver.sales")
 
@@ -67,7 +68,24 @@ def fail_at(
         real(table, ref_name, snapshot_id, expected)
 
     monkeypatch.setattr(branches, "set_ref", flaky)
+    real_point = atomic.point
+
+    def flaky_point(*args: Any) -> None:  # the SQL catalogs: each table's pointer in the one transaction
+        state["n"] += 1
+        if state["n"] == call:
+            state["failed"] = True
+            if commit_first:
+                real_point(*args)
+            raise error
+        real_point(*args)
+
+    monkeypatch.setattr(atomic, "point", flaky_point)
     return state
+
+
+def table_by_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Publish as on a catalog with no multi-table transaction (an Iceberg REST catalog): move and undo."""
+    monkeypatch.setattr(atomic, "supports_atomic", lambda catalog: False)
 
 
 ERRORS: list[tuple[int, Callable[[], BaseException], bool, type[BaseException], str | None]] = [
@@ -78,10 +96,12 @@ ERRORS: list[tuple[int, Callable[[], BaseException], bool, type[BaseException], 
 ]
 
 
+@pytest.mark.parametrize("moves", ["one transaction", "table by table"])
 @pytest.mark.parametrize(("call", "error", "commit_first", "raised", "message"), ERRORS)
 def test_publish_is_all_or_nothing_on_every_error(
     rat: Rat,
     monkeypatch: pytest.MonkeyPatch,
+    moves: str,
     call: int,
     error: Callable[[], BaseException],
     commit_first: bool,
@@ -92,6 +112,8 @@ def test_publish_is_all_or_nothing_on_every_error(
     three_tables_on(rat, "feature/all")
     before = mains(lh)
     heads = {t: refs(lh, t, "feature/all")["feature/all"] for t in TABLES}
+    if moves == "table by table":
+        table_by_table(monkeypatch)
     fail_at(monkeypatch, call, error(), commit_first)
     with pytest.raises(raised, match=message):
         rat.dev_merge()
@@ -107,6 +129,7 @@ def test_a_failed_undo_is_reported_honestly(rat: Rat, monkeypatch: pytest.Monkey
     three_tables_on(rat, "feature/undo")
     before = mains(lh)
     heads = {t: refs(lh, t, "feature/undo")["feature/undo"] for t in TABLES}
+    table_by_table(monkeypatch)  # one transaction has nothing to undo
     state = fail_at(monkeypatch, 3, OSError("connection reset"))
     state["undo_fails"] = True  # moving a published table back fails too
     with pytest.raises(Incomplete) as caught:

@@ -8,7 +8,8 @@ of a block, by a wrapper that injects one fault at its ``nth`` call (once: a ret
 * ``commit_started``: the catalog wrote the new metadata file and has not moved its pointer yet;
 * ``commit_returned``: the catalog's ``commit_table`` returned (the commit landed);
 * ``registry_updated``: the ingestion registry is about to record the committed claims;
-* ``publish_table``: the ``nth`` table of a publish (the call that moves its main);
+* ``publish_table``: the ``nth`` table of a publish (the call that moves its main, or on the SQL
+  catalogs the update of its pointer inside the publish's one transaction);
 * ``files_deleted``: the first file deletion (expiry deleting what no snapshot uses).
 
 Fault kinds: ``kill`` (SIGKILL of the process: only in a forked child), ``conflict``
@@ -109,8 +110,10 @@ def _targets(boundary: str) -> list[tuple[Any, str]]:
         return [(Registry, "succeeded")]
     if boundary == "publish_table":
         import ratatouille.branches
+        import ratatouille.tables.atomic
 
-        return [(ratatouille.branches, "set_ref")]
+        # Table by table with undo (other catalogs), or each table's pointer inside one transaction.
+        return [(ratatouille.branches, "set_ref"), (ratatouille.tables.atomic, "point")]
     if boundary == "files_deleted":
         from pyiceberg.io.fsspec import FsspecFileIO
         from pyiceberg.io.pyarrow import PyArrowFileIO
