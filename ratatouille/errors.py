@@ -55,6 +55,12 @@ class Incomplete(RatError):
         self.restored = restored
 
 
+class CommitOutcomeUnknown(RatError):
+    """A commit failed and whether it landed cannot be told now; its files are kept (see the message)."""
+
+    http_status = 503
+
+
 class NotInstalled(RatError, ImportError):
     """An optional dependency is missing; the message names the extra to install."""
 

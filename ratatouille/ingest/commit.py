@@ -35,11 +35,17 @@ from ..tables.commit import (
     transaction,
 )
 from ..tables.evolution import align
+from ..tables.outcome import find_commit
 from ..tables.partitioning import build_spec, check_spec
 from ..tables.rowlevel import plan_data_files
 from ..tables.writing import CREATE_PROPERTIES, WriteResult
 from .lineage import COMMIT_PROPERTY
-from .outcome import find_commit
+
+#: What a user can do while a commit's outcome cannot be told.
+RETRY_HINT = (
+    "; ingesting the same files again with skip_existing=True is safe: files this commit wrote are "
+    "recognized as ingested if it landed"
+)
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -358,7 +364,9 @@ class StreamWriter:
         self._files = []  # kept: abort() must not delete them
         self._close_pool()
         self.outcome = "unknown"
-        found = find_commit(self.catalog, self.identifier, marker, error)
+        found = find_commit(
+            self.catalog, self.identifier, marker, error, prop=COMMIT_PROPERTY, hint=RETRY_HINT
+        )
         if found is not None:
             return self._landed(*found)
         self.outcome = "failed"

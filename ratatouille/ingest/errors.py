@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from ..errors import InvalidInput, RatError
+from ..errors import CommitOutcomeUnknown as CommitOutcomeUnknown  # re-exported: ingestion raised it first
+from ..errors import InvalidInput
 
 
 class BadFile(InvalidInput):
@@ -29,12 +30,6 @@ class BadFile(InvalidInput):
         self.reason = reason
         self.row = row
         self.sheet = sheet
-
-
-class CommitOutcomeUnknown(RatError):
-    """A commit failed and whether it landed cannot be told now; its files are kept (see the message)."""
-
-    http_status = 503
 
 
 class Restart(Exception):

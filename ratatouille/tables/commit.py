@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -32,6 +33,8 @@ MAX_ATTEMPTS = 10
 RETRY_SECONDS = 120.0
 PROPERTY_PREFIX = "ratatouille."
 _SEQUENCE_RACE = "Cannot add snapshot with sequence number"
+#: The snapshot summary property holding a write's random id.
+COMMIT_MARKER = f"{PROPERTY_PREFIX}commit"
 
 
 def lost_race(error: BaseException) -> bool:
@@ -129,8 +132,16 @@ def transaction(table: Table) -> Transaction:
 
 
 def snapshot_properties(operation: str, context: Mapping[str, Any] | None) -> dict[str, str]:
-    """The provenance stamped on a snapshot: version, operation, and the caller's context."""
-    props = {f"{PROPERTY_PREFIX}version": __version__, f"{PROPERTY_PREFIX}operation": operation}
+    """The provenance stamped on a snapshot: version, operation, the caller's context, and a random id.
+
+    The id (:data:`COMMIT_MARKER`) tells whether a commit whose outcome was unknown landed
+    (:mod:`.outcome`).
+    """
+    props = {
+        f"{PROPERTY_PREFIX}version": __version__,
+        f"{PROPERTY_PREFIX}operation": operation,
+        COMMIT_MARKER: uuid.uuid4().hex,
+    }
     for key, value in (context or {}).items():
         if value is not None and value != "":
             props[f"{PROPERTY_PREFIX}{key}"] = str(value)[:100_000]

@@ -27,6 +27,7 @@ from ..errors import InvalidInput
 from ..reading import MAIN, head_snapshot_id
 from ..sqltext import validate_branch_name
 from .commit import (
+    COMMIT_MARKER,
     PROPERTY_PREFIX,
     conform,
     ensure_branch,
@@ -40,6 +41,7 @@ from .datafiles import carry
 from .deleting import check_predicate, delete_change
 from .evolution import align
 from .merging import RowChange, check_batch, merge_change
+from .outcome import commit_or_find
 from .partitioning import build_spec, check_spec, normalize_partition_by
 
 if TYPE_CHECKING:
@@ -224,7 +226,10 @@ def delete_rows(
         if not change.delete:
             return WriteResult(target, "delete", branch, 0, 0, 0, head_snapshot_id(table, branch))
         added = stage_files(tx, table, branch, props, add=change.add, delete=change.delete, metadata=meta)
-        return _commit(tx, table, target, "delete", branch, change.deleted, change, added, head, after_commit)
+        return _commit(
+            tx, table, target, "delete", branch, change.deleted, change, added, head, after_commit,
+            props[COMMIT_MARKER],
+        )  # fmt: skip
 
     return retrying(attempt, f"commit to {target}")
 
@@ -289,6 +294,7 @@ def _attempt(catalog: Catalog, engine: Engine, data: pa.Table, plan: WritePlan) 
         added,
         _read_head(meta, plan.branch),
         plan.after_commit,
+        plan.props[COMMIT_MARKER],
     )
     result.columns_added = aligned.added
     return result
@@ -347,9 +353,10 @@ def _commit(
     change: RowChange,
     added: list[DataFile],
     parent: int | None,
-    after_commit: Callable[[Table], object] | None = None,
+    after_commit: Callable[[Table], object] | None,
+    marker: str,
 ) -> WriteResult:
-    tx.commit_transaction()
+    table = commit_or_find(tx, table.catalog, ".".join(table.name()[-2:]), marker)
     snapshot_id = head_snapshot_id(table, branch)  # the table object holds the metadata just committed
     # The commit asserted the head it was planned on: the new snapshot's files are known exactly.
     carry(table, parent, snapshot_id, change.delete, added)
@@ -396,7 +403,7 @@ def _create_and_write(catalog: Catalog, data: pa.Table, plan: WritePlan) -> Writ
     if plan.keys:
         rows = sort_for_write(rows, plan.keys)
     tx.append(rows, snapshot_properties=plan.props, branch=plan.branch)
-    tx.commit_transaction()
+    commit_or_find(tx, catalog, identifier, plan.props[COMMIT_MARKER])
     table = catalog.load_table(identifier)
     if plan.after_commit is not None:
         plan.after_commit(table)
