@@ -43,7 +43,7 @@ class TablesMixin(FacadeBase):
         """
         from .tables.partitioning import repartition
 
-        return repartition(self.session.catalog, TableRef.parse(table).identifier, partition_by)
+        return repartition(self.session.catalog, self._physical(table), partition_by)
 
     def ice_compact(
         self, table: str, sort_by: list[str] | str | None = None, target_file_mb: float | None = None
@@ -145,10 +145,21 @@ class TablesMixin(FacadeBase):
         from .catalog import load_table
         from .tables.policy import policy_of, set_policy
 
-        ident = TableRef.parse(table).identifier
+        ident = self._physical(table)
         if not settings:
             return policy_of(load_table(self.session.catalog, ident)).as_dict()
         return set_policy(self.session.catalog, ident, **settings).as_dict()
+
+    def _physical(self, table: str) -> str:
+        """The catalog name of ``table`` as the session's branch sees it (hidden if created on the branch)."""
+        from .branch_tables import find_staged, staged_identifier
+        from .reading import MAIN
+
+        ident = TableRef.parse(table).identifier
+        branch = self.session.branch
+        if branch != MAIN and find_staged(self.session.catalog, ident, branch) is not None:
+            return staged_identifier(ident, branch)
+        return ident
 
     def _main_only(self, table: str | None, what: str) -> str:
         from .reading import MAIN

@@ -231,6 +231,8 @@ def test_a_table_created_on_a_branch_exists_only_there_until_published(rat: Rat)
     assert "silver.only_on_branch" in {t["table"] for t in rat.dev_status()["tables"]}
     assert rat.dev_diff("silver.only_on_branch").added == 4
     assert rat.dev_branches("silver.only_on_branch").table.tolist() == ["silver.only_on_branch"]
+    assert rat.ice_partition("silver.only_on_branch", ["bucket(4, id)"]) == ["bucket(4, id)"]
+    assert rat.ice_policy("silver.only_on_branch", retain_last=7)["retain_last"] == 7
     # on main: it does not exist, for our listings, the sidebar's, and anything listing the catalog
     main = main_session(lh)
     assert main.ice_tables("silver") == ["sales"] and "rat_branches" not in main.ice_namespaces()
