@@ -10,7 +10,7 @@ was a SQL transform (recorded with its SQL in the snapshot), which are then repl
 Publishing several tables is all-or-nothing: all are checked first, and if anything still fails midway (a
 concurrent commit, a catalog error, an interrupt) the tables already moved are moved back; a table that
 cannot be moved back is named in the error (:class:`~ratatouille.errors.Incomplete`) with its snapshot ids.
-A table created on the branch is renamed into place by the same publish (:mod:`.branch_tables`).
+A table created on the branch is renamed into place by the same publish (:mod:`.hidden`).
 """
 
 from __future__ import annotations
@@ -22,16 +22,14 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .branch_listing import BranchTable, all_tables, branch_state, list_branches, tables_on
-from .branch_tables import REBASE_SUFFIX, drop_empty_namespaces, make_room, owner_branch, rename_back
-from .catalog import drop_table, load_table
-from .errors import Conflict, Incomplete, InvalidInput, NotFound
-from .reading import MAIN, head_snapshot_id
-from .sqltext import TableRef, validate_branch_name
-from .table_refs import ancestors, set_ref
-from .tables.commit import PROPERTY_PREFIX, unrecorded_parameters
-
-__all__ = ["BranchTable", "branch_state", "drop", "expire", "list_branches", "publish", "start", "tables_on"]
+from ..catalog import drop_table, load_table
+from ..errors import Conflict, Incomplete, InvalidInput, NotFound
+from ..reading import MAIN, head_snapshot_id
+from ..sqltext import TableRef, validate_branch_name
+from ..tables.commit import PROPERTY_PREFIX, unrecorded_parameters
+from .hidden import REBASE_SUFFIX, drop_empty_namespaces, make_room, owner_branch, rename_back
+from .listing import BranchTable, all_tables, tables_on
+from .refs import ancestors, set_ref
 
 #: Operations (recorded in snapshot summaries) that rewrite files without changing rows.
 REWRITES = ("compact", "rewrite_manifests")
@@ -39,7 +37,7 @@ REWRITES = ("compact", "rewrite_manifests")
 if TYPE_CHECKING:
     from pyiceberg.table import Table
 
-    from .session import Lakehouse
+    from ..session import Lakehouse
 
 
 def _check_dev_name(name: str) -> str:
@@ -146,8 +144,8 @@ def _move_all(lh: Lakehouse, steps: list[_Step], what: str) -> None:
     """
     from pyiceberg.exceptions import CommitFailedException
 
-    from .errors import RatError
-    from .tables.atomic import supports_atomic
+    from ..errors import RatError
+    from ..tables.atomic import supports_atomic
 
     if supports_atomic(lh.catalog):
         _move_together(lh, steps, what)
@@ -187,7 +185,7 @@ def _move_together(lh: Lakehouse, steps: list[_Step], what: str) -> None:
 
     from pyiceberg.exceptions import CommitFailedException, TableAlreadyExistsError
 
-    from .tables.atomic import TableCommit, commit_together, ref_commit
+    from ..tables.atomic import TableCommit, commit_together, ref_commit
 
     commits = []
     for step in steps:
@@ -225,7 +223,7 @@ def _move_together(lh: Lakehouse, steps: list[_Step], what: str) -> None:
 
 
 def _landed(lh: Lakehouse, step: _Step) -> bool:
-    from .catalog import table_exists
+    from ..catalog import table_exists
 
     if step.rename and not table_exists(lh.catalog, step.table):
         return False
@@ -321,7 +319,7 @@ def _incomplete_message(
     return (
         f"{what} failed on {failed} ({type(error).__name__}: {error}) and could not be undone everywhere. "
         f"Still changed: {stuck}{back}. Point each ref back to its previous snapshot with "
-        "ratatouille.table_refs.set_ref(table, ref, previous, expected=current), or try again"
+        "ratatouille.branches.refs.set_ref(table, ref, previous, expected=current), or try again"
     )
 
 
@@ -345,7 +343,7 @@ def _rebase(lh: Lakehouse, branch: str, states: list[BranchTable]) -> list[str]:
         Conflict: A write cannot be replayed, or a replay fails on the current main (naming it); the
             branch is then left exactly as it was.
     """
-    from .session import Lakehouse as Session
+    from ..session import Lakehouse as Session
 
     replay: list[tuple[int, str, dict[str, str]]] = []
     for s in states:
@@ -428,9 +426,9 @@ def expire(
     Returns:
         Snapshots expired, per table.
     """
-    from .ingest.registry import Registry
-    from .tables.expiry import cutoff_of
-    from .tables.expiry import expire as expire_table
+    from ..ingest.registry import Registry
+    from ..tables.expiry import cutoff_of
+    from ..tables.expiry import expire as expire_table
 
     cutoff = cutoff_of(older_than)
     idents = [TableRef.parse(table).identifier] if table else all_tables(lh)
