@@ -103,7 +103,7 @@ def list_namespaces(catalog: Catalog, branch: str | None = None) -> list[str]:
 
     The namespace of tables created on a branch and not published yet is never listed.
     """
-    from .branch_tables import STAGING_NAMESPACE, staged_tables
+    from .branches.hidden import STAGING_NAMESPACE, staged_tables
 
     names = {".".join(ns) for ns in catalog.list_namespaces()} - {STAGING_NAMESPACE}
     if _on_dev(branch):
@@ -119,7 +119,7 @@ def list_tables(catalog: Catalog, namespace: str, branch: str | None = None) -> 
     """
     from pyiceberg.exceptions import NoSuchNamespaceError
 
-    from .branch_tables import STAGING_NAMESPACE, staged_tables
+    from .branches.hidden import STAGING_NAMESPACE, staged_tables
 
     if namespace == STAGING_NAMESPACE:
         return []
@@ -159,7 +159,7 @@ def load_table(catalog: Catalog, identifier: str, branch: str | None = None) -> 
 
     namespace, name = split_identifier(identifier)
     if _on_dev(branch):
-        from .branch_tables import find_staged
+        from .branches.hidden import find_staged
 
         assert branch is not None
         staged = find_staged(catalog, f"{namespace}.{name}", branch)
@@ -175,7 +175,7 @@ def table_exists(catalog: Catalog, identifier: str, branch: str | None = None) -
     """True when the table exists (on a dev ``branch``: also when it was created on that branch)."""
     namespace, name = split_identifier(identifier)
     if _on_dev(branch):
-        from .branch_tables import find_staged
+        from .branches.hidden import find_staged
 
         assert branch is not None
         if find_staged(catalog, f"{namespace}.{name}", branch) is not None:
@@ -224,7 +224,7 @@ def _purge_files(table: Table) -> None:
 
 
 def _not_found_message(catalog: Catalog, namespace: str, name: str, branch: str | None = None) -> str:
-    from .branch_tables import branches_having
+    from .branches.hidden import branches_having
 
     wanted = f"{namespace}.{name}"
     elsewhere = [b for b in branches_having(catalog, wanted) if b != branch]

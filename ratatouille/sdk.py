@@ -209,7 +209,7 @@ class Rat(DevMixin, FilesMixin, ServingMixin, TablesMixin):
         identifier = TableRef.parse(table).identifier
         branch = self.session.branch
         if branch != MAIN:
-            from .branch_tables import find_staged, staged_identifier
+            from .branches.hidden import find_staged, staged_identifier
 
             if find_staged(self.session.catalog, identifier, branch) is not None:  # the branch's own table
                 drop_table(self.session.catalog, staged_identifier(identifier, branch), purge=purge)

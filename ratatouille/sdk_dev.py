@@ -44,7 +44,7 @@ class DevMixin(FacadeBase):
 
     def dev_diff(self, table: str, branch: str | None = None, key: list[str] | None = None) -> Any:
         """What the branch changed in ``table`` against main (counts, schema changes, examples)."""
-        from .branch_diff import diff
+        from .branches.diff import diff
 
         return diff(self.session, table, self._branch_arg(branch), key=key)
 

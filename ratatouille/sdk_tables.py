@@ -152,7 +152,7 @@ class TablesMixin(FacadeBase):
 
     def _physical(self, table: str) -> str:
         """The catalog name of ``table`` as the session's branch sees it (hidden if created on the branch)."""
-        from .branch_tables import find_staged, staged_identifier
+        from .branches.hidden import find_staged, staged_identifier
         from .reading import MAIN
 
         ident = TableRef.parse(table).identifier

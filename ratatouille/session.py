@@ -372,7 +372,7 @@ class Lakehouse:
 
 
 def _refuse_staging(ref: TableRef) -> None:
-    from .branch_tables import STAGING_NAMESPACE
+    from .branches.hidden import STAGING_NAMESPACE
 
     if ref.namespace == STAGING_NAMESPACE:
         raise InvalidInput(

@@ -96,7 +96,7 @@ class StreamWriter:
         self.columns_added: list[str] = []
         self._namespace = namespace
         #: The catalog name written to: on a dev branch, a table created there has a hidden name until the
-        #: branch is published (see ratatouille/branch_tables.py).
+        #: branch is published (see ratatouille/branches/hidden.py).
         self.identifier = target
         self._tx: Transaction | None = None
         self._files: list[DataFile] = []
@@ -128,7 +128,7 @@ class StreamWriter:
     def _load(self) -> Table | None:
         from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 
-        from ..branch_tables import find_staged, staged_identifier
+        from ..branches.hidden import find_staged, staged_identifier
 
         if self.branch != MAIN and (staged := find_staged(self.catalog, self.target, self.branch)):
             self.identifier = staged_identifier(self.target, self.branch)
@@ -164,7 +164,7 @@ class StreamWriter:
             tx = transaction(self._table)
             ensure_branch(tx, self._table, self.branch)
             return tx
-        from ..branch_tables import staged_identifier, staged_properties
+        from ..branches.hidden import staged_identifier, staged_properties
 
         properties = CREATE_PROPERTIES
         if self.branch != MAIN:  # hidden from main until the branch is published

@@ -17,10 +17,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..branches.refs import ancestors
 from ..catalog import load_table
 from ..errors import InvalidInput
 from ..reading import MAIN, head_snapshot_id
-from ..table_refs import ancestors
 from .commit import retrying
 from .policy import parse_duration, policy_of
 

@@ -10,7 +10,7 @@ A write reads as one straight line, re-run from the top when another writer comm
 
 A table that does not exist is created (with its partition spec) in the same commit as its first data, so
 a failed first write leaves no table behind. Created on a dev branch, it is hidden from main until the
-branch is published (see :mod:`ratatouille.branch_tables`).
+branch is published (see :mod:`ratatouille.branches.hidden`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from ..branch_tables import staged_identifier, staged_properties
+from ..branches.hidden import staged_identifier, staged_properties
 from ..catalog import ensure_namespace, load_table, split_identifier
 from ..errors import InvalidInput
 from ..reading import MAIN, head_snapshot_id
@@ -244,7 +244,7 @@ def _load_target(catalog: Catalog, target: str, branch: str) -> Table | None:
     """The table a write on ``branch`` goes to (on a dev branch, maybe one created there), or None."""
     from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 
-    from ..branch_tables import find_staged
+    from ..branches.hidden import find_staged
 
     if branch != MAIN and (staged := find_staged(catalog, target, branch)) is not None:
         return staged

@@ -28,8 +28,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ratatouille.branch_tables import staged_tables
 from ratatouille.branches import drop, publish, tables_on
+from ratatouille.branches.hidden import staged_tables
 from ratatouille.catalog import drop_table, list_namespaces, list_tables, load_table
 from ratatouille.config import Settings
 from ratatouille.errors import Incomplete, RatError

@@ -1,4 +1,4 @@
-"""Branch actions of the sidebar on one table, thin over :mod:`ratatouille.table_refs`.
+"""Branch actions of the sidebar on one table, thin over :mod:`ratatouille.branches.refs`.
 
 Snapshot ids travel as strings (:func:`~ratatouille_jupyter.server.describe.sid`): they are 64-bit.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ratatouille import table_refs
+from ratatouille.branches import refs
 from ratatouille.reading import MAIN
 
 from .describe import sid
@@ -19,14 +19,14 @@ if TYPE_CHECKING:
 def create_branch(
     table: Table, name: str, source: str = MAIN, snapshot_id: int | None = None
 ) -> dict[str, Any]:
-    """Create branch ``name`` (see :func:`ratatouille.table_refs.create_branch`)."""
-    start = table_refs.create_branch(table, name, source, snapshot_id)
+    """Create branch ``name`` (see :func:`ratatouille.branches.refs.create_branch`)."""
+    start = refs.create_branch(table, name, source, snapshot_id)
     return {"name": name, "type": "branch", "snapshot_id": sid(start)}
 
 
 def fast_forward(table: Table, branch: str, target: str = MAIN) -> dict[str, Any]:
-    """Fast-forward ``target`` to ``branch`` (see :func:`ratatouille.table_refs.fast_forward`)."""
-    previous, head, changed = table_refs.fast_forward(table, branch, target)
+    """Fast-forward ``target`` to ``branch`` (see :func:`ratatouille.branches.refs.fast_forward`)."""
+    previous, head, changed = refs.fast_forward(table, branch, target)
     return {
         "target": target,
         "branch": branch,
@@ -37,5 +37,5 @@ def fast_forward(table: Table, branch: str, target: str = MAIN) -> dict[str, Any
 
 
 def drop_branch(table: Table, name: str) -> dict[str, Any]:
-    """Drop branch ``name`` (see :func:`ratatouille.table_refs.drop_branch`)."""
-    return {"name": name, "snapshot_id": sid(table_refs.drop_branch(table, name))}
+    """Drop branch ``name`` (see :func:`ratatouille.branches.refs.drop_branch`)."""
+    return {"name": name, "snapshot_id": sid(refs.drop_branch(table, name))}

@@ -15,7 +15,7 @@ import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
-from ratatouille.branch_tables import STAGING_NAMESPACE
+from ratatouille.branches.hidden import STAGING_NAMESPACE
 from ratatouille.catalog import list_namespaces, list_tables, load_table, split_identifier
 
 if TYPE_CHECKING:

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 from pyiceberg.exceptions import CommitFailedException, CommitStateUnknownException
 
-import ratatouille.branches as branches
-from ratatouille import Rat, table_refs
+from ratatouille import Rat
+from ratatouille.branches import publishing
+from ratatouille.branches import refs as table_refs
 from ratatouille.catalog import load_table
 from ratatouille.errors import Conflict, Incomplete, InvalidInput, NotFound
 from ratatouille.session import Lakehouse
@@ -67,7 +68,7 @@ def fail_at(
             raise error
         real(table, ref_name, snapshot_id, expected)
 
-    monkeypatch.setattr(branches, "set_ref", flaky)
+    monkeypatch.setattr(publishing, "set_ref", flaky)
     real_point = atomic.point
 
     def flaky_point(*args: Any) -> None:  # the SQL catalogs: each table's pointer in the one transaction

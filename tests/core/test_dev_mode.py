@@ -6,8 +6,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-import ratatouille.branches as branches
 from ratatouille import Rat
+from ratatouille.branches import publishing
 from ratatouille.config import Settings
 from ratatouille.errors import Conflict, InvalidInput, NotFound
 from ratatouille.session import Lakehouse
@@ -122,7 +122,7 @@ def test_publish_is_all_or_nothing_on_a_failed_commit(rat: Rat, monkeypatch: pyt
     rat.ice_ingest_df(pd.DataFrame({"id": [5], "qty": [5]}), "bronze.sales")
     rat.transform("SELECT id, qty AS total FROM {bronze.sales}", "silver.sales", merge_keys=["id"])
     mains = {t: head(lh, t) for t in ("bronze.sales", "silver.sales")}
-    real = branches.set_ref
+    real = publishing.set_ref
     calls = {"n": 0}
 
     def second_fails(table, ref_name, snapshot_id, expected):  # type: ignore[no-untyped-def]
@@ -131,10 +131,10 @@ def test_publish_is_all_or_nothing_on_a_failed_commit(rat: Rat, monkeypatch: pyt
             raise CommitFailedException("a concurrent commit")
         real(table, ref_name, snapshot_id, expected)
 
-    monkeypatch.setattr(branches, "set_ref", second_fails)
+    monkeypatch.setattr(publishing, "set_ref", second_fails)
     with pytest.raises(Conflict, match="no table was changed"):
         rat.dev_merge()
-    monkeypatch.setattr(branches, "set_ref", real)
+    monkeypatch.setattr(publishing, "set_ref", real)
     assert {t: head(lh, t) for t in mains} == mains
 
 

@@ -29,7 +29,7 @@ import pyiceberg.io.pyarrow
 import pyiceberg.table  # noqa: F401
 import sqlalchemy  # noqa: F401
 
-import ratatouille.branches
+import ratatouille.branches.publishing
 import ratatouille.ingest.run
 import ratatouille.tables.compaction
 import ratatouille.tables.expiry

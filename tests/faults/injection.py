@@ -109,11 +109,11 @@ def _targets(boundary: str) -> list[tuple[Any, str]]:
 
         return [(Registry, "succeeded")]
     if boundary == "publish_table":
-        import ratatouille.branches
+        import ratatouille.branches.publishing
         import ratatouille.tables.atomic
 
         # Table by table with undo (other catalogs), or each table's pointer inside one transaction.
-        return [(ratatouille.branches, "set_ref"), (ratatouille.tables.atomic, "point")]
+        return [(ratatouille.branches.publishing, "set_ref"), (ratatouille.tables.atomic, "point")]
     if boundary == "files_deleted":
         from pyiceberg.io.fsspec import FsspecFileIO
         from pyiceberg.io.pyarrow import PyArrowFileIO

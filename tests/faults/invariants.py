@@ -156,8 +156,8 @@ def registry_agrees(rat: Rat, identifier: str, branch: str = "main") -> list[str
 
 
 def _committed_claims(table: Table, head: int | None) -> set[int]:
+    from ratatouille.branches.refs import ancestors
     from ratatouille.ingest.lineage import carried_claims
-    from ratatouille.table_refs import ancestors
 
     out: set[int] = set()
     for sid in ancestors(table, head):

@@ -136,7 +136,7 @@ def test_expiry_that_tells_the_registry_nothing_keeps_files_ingested(rat: Rat, l
 
 
 def test_file_of_a_rolled_back_commit_is_new_after_expiry(rat: Rat, landing: Landing) -> None:
-    from ratatouille.table_refs import set_ref
+    from ratatouille.branches.refs import set_ref
 
     _ingest_days(rat, landing, "bronze.rb", range(1, 2))
     table = rat.session.catalog.load_table("bronze.rb")

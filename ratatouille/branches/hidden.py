@@ -18,7 +18,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .errors import Conflict
+from ..errors import Conflict
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -141,7 +141,7 @@ def make_room(catalog: Catalog, branch: str, identifiers: list[str]) -> list[str
     Raises:
         Conflict: A table of that name was created on main meanwhile (nothing was changed).
     """
-    from .catalog import ensure_namespace, list_namespaces
+    from ..catalog import ensure_namespace, list_namespaces
 
     taken = [i for i in identifiers if catalog.table_exists(i)]
     if taken:

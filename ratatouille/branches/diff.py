@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidInput
-from .reading import MAIN, resolve, source_sql
-from .sqltext import TableRef, quote_identifier
-from .tables.commit import PROPERTY_PREFIX
+from ..errors import InvalidInput
+from ..reading import MAIN, resolve, source_sql
+from ..sqltext import TableRef, quote_identifier
+from ..tables.commit import PROPERTY_PREFIX
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .session import Lakehouse
+    from ..session import Lakehouse
 
 _SETTINGS = {"join_use_nulls": 1}
 
@@ -57,7 +57,7 @@ class BranchDiff:
 
 
 def _recorded_keys(lh: Lakehouse, table: str, branch: str) -> list[str]:
-    from .catalog import load_table
+    from ..catalog import load_table
 
     t = load_table(lh.catalog, table, branch)
     ref = t.metadata.refs.get(branch)

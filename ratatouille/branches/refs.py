@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .errors import AlreadyExists, Conflict, InvalidInput, NotFound
-from .reading import MAIN
-from .sqltext import validate_branch_name
+from ..errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from ..reading import MAIN
+from ..sqltext import validate_branch_name
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table

@@ -1,6 +1,6 @@
 """Which tables have a dev branch, and where each stands against main (for status, listing, publishing).
 
-A table created on a branch and not published yet (see :mod:`ratatouille.branch_tables`) is listed under
+A table created on a branch and not published yet (see :mod:`ratatouille.branches.hidden`) is listed under
 its real name, with its hidden name in :attr:`BranchTable.staged`.
 """
 
@@ -9,16 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .branch_tables import staged_tables
-from .catalog import list_namespaces, list_tables, load_table, table_exists
-from .reading import MAIN, head_snapshot_id
-from .sqltext import TableRef
-from .table_refs import ancestors
+from ..catalog import list_namespaces, list_tables, load_table, table_exists
+from ..reading import MAIN, head_snapshot_id
+from ..sqltext import TableRef
+from .hidden import staged_tables
+from .refs import ancestors
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
 
-    from .session import Lakehouse
+    from ..session import Lakehouse
 
 
 @dataclass(frozen=True)
