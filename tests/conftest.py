@@ -16,6 +16,7 @@ import pytest
 
 from ratatouille.config import Settings
 from ratatouille.session import Lakehouse
+from tests.services import S3Server
 
 pytest_plugins = ["tests.fixtures_services"]
 
@@ -27,11 +28,18 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Settings of a fresh, empty lakehouse on each setup."""
     if request.param == "local":
         return Settings.for_home(tmp_path / "home")
-    s3 = request.getfixturevalue("s3_server")
-    bucket = request.getfixturevalue("s3_bucket")
-    uri = request.getfixturevalue("pg_catalog_uri")
-    return Settings.for_home(
+    return pg_s3_settings(
         tmp_path / "home",
+        request.getfixturevalue("s3_server"),
+        request.getfixturevalue("s3_bucket"),
+        request.getfixturevalue("pg_catalog_uri"),
+    )
+
+
+def pg_s3_settings(home: Path, s3: S3Server, bucket: str, uri: str) -> Settings:
+    """Settings of a lakehouse with its catalog at ``uri`` (Postgres) and its files in ``bucket``."""
+    return Settings.for_home(
+        home,
         catalog_uri=uri,
         warehouse=f"s3://{bucket}/warehouse",
         landing=f"s3://{bucket}/landing",

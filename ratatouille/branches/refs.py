@@ -65,21 +65,11 @@ def set_ref(table: Table, ref_name: str, snapshot_id: int, expected: int | None)
     Raises:
         pyiceberg.exceptions.CommitFailedException: The branch moved meanwhile.
     """
-    from pyiceberg.table.refs import SnapshotRefType
-    from pyiceberg.table.update import AssertRefSnapshotId
+    from ..tables.atomic import ref_commit
 
+    change = ref_commit(table, ref_name, snapshot_id, expected)
     tx = table.transaction()
-    update, requirement = tx._set_ref_snapshot(
-        snapshot_id=snapshot_id, ref_name=ref_name, type=SnapshotRefType.BRANCH
-    )
-    # pyiceberg asserts the ref as the transaction saw it; assert what the caller checked instead.
-    requirement = tuple(
-        AssertRefSnapshotId(snapshot_id=expected, ref=ref_name)  # type: ignore[call-arg]
-        if isinstance(r, AssertRefSnapshotId)
-        else r
-        for r in requirement
-    )
-    tx._stage(update, requirement)
+    tx._stage(change.updates, change.requirements)
     tx.commit_transaction()
 
 

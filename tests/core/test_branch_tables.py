@@ -21,14 +21,6 @@ from ratatouille.tables import atomic
 TABLES = ("bronze.sales", "gold.total", "silver.sales")
 
 
-@pytest.fixture
-def rat(lakehouse: Lakehouse) -> Rat:
-    r = Rat(lakehouse)
-    r.ice_ingest_df(pd.DataFrame({"id": [1, 2, 3], "qty": [1, 2, 3]}), "bronze.sales")
-    r.transform("SELECT id, qty * 10 AS total FROM {bronze.sales}", "silver.sales", merge_keys=["id"])
-    return r
-
-
 def refs(lh: Lakehouse, table: str, branch: str = "main") -> dict[str, int]:
     """Ref name -> head of a table as ``branch`` sees it ({} when it does not exist there)."""
     try:

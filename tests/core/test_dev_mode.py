@@ -15,14 +15,6 @@ from ratatouille.tables import atomic
 from tests.helpers import head
 
 
-@pytest.fixture
-def rat(lakehouse: Lakehouse) -> Rat:
-    r = Rat(lakehouse)
-    r.ice_ingest_df(pd.DataFrame({"id": [1, 2, 3], "qty": [1, 2, 3]}), "bronze.sales")
-    r.transform("SELECT id, qty * 10 AS total FROM {bronze.sales}", "silver.sales", merge_keys=["id"])
-    return r
-
-
 def main_bytes(lh: Lakehouse, table: str) -> tuple[int | None, pa.Table]:
     """Main's head and its content read through pyiceberg (not through our engine)."""
     t = lh.catalog.load_table(table)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from ratatouille.config import Settings
+from tests.conftest import pg_s3_settings
 
 from .tally import TALLY
 
@@ -28,16 +29,7 @@ def module_settings(request: pytest.FixtureRequest, setup: str, home: Path) -> S
     postgres = request.getfixturevalue("postgres_server")
     bucket = s3.create_bucket(f"faults-{uuid.uuid4().hex[:12]}")
     uri = postgres.create_database(f"faults_{uuid.uuid4().hex[:12]}")
-    return Settings.for_home(
-        home,
-        catalog_uri=uri,
-        warehouse=f"s3://{bucket}/warehouse",
-        landing=f"s3://{bucket}/landing",
-        s3_endpoint=s3.endpoint,
-        s3_access_key_id=s3.access_key_id,
-        s3_secret_access_key=s3.secret_access_key,
-        s3_region=s3.region,
-    )
+    return pg_s3_settings(home, s3, bucket, uri)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -20,6 +20,7 @@ from ratatouille.engine import ClickHouseEngine, engine_for
 from ratatouille.engine.sources import S3_COLLECTION
 from ratatouille.session import Lakehouse
 from ratatouille.sqltext import quote_literal
+from tests.conftest import pg_s3_settings
 
 SERVER_DSN = "http://rat:not-a-real-password@clickhouse:8123"
 
@@ -94,16 +95,7 @@ def create_server_collection(chdb: ClickHouseEngine, settings: Settings) -> None
 @pytest.fixture
 def s3_settings(tmp_path: Path, s3_server: Any, s3_bucket: str, pg_catalog_uri: str) -> Settings:
     """A fresh lakehouse on Postgres + moto S3, with the embedded engine."""
-    return Settings.for_home(
-        tmp_path / "home",
-        catalog_uri=pg_catalog_uri,
-        warehouse=f"s3://{s3_bucket}/warehouse",
-        landing=f"s3://{s3_bucket}/landing",
-        s3_endpoint=s3_server.endpoint,
-        s3_access_key_id=s3_server.access_key_id,
-        s3_secret_access_key=s3_server.secret_access_key,
-        s3_region=s3_server.region,
-    )
+    return pg_s3_settings(tmp_path / "home", s3_server, s3_bucket, pg_catalog_uri)
 
 
 def server_lakehouse(settings: Settings, cluster: str = "") -> ServerLakehouse:
