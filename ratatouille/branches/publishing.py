@@ -3,10 +3,12 @@
 Publishing (:func:`publish`) fast-forwards main to the branch head on every table of the branch. It is
 refused when main moved since the fork on any table, unless ``rebase=True`` and every write on the branch
 was a SQL transform (recorded with its SQL in the snapshot), which are then replayed on the new main
-(:mod:`.rebase`). Publishing several tables is all-or-nothing: all are checked first, and if anything still
-fails midway (a concurrent commit, a catalog error, an interrupt) the tables already moved are moved back;
-a table that cannot be moved back is named in the error (:class:`~ratatouille.errors.Incomplete`) with its
-snapshot ids. A table created on the branch is renamed into place by the same publish (:mod:`.hidden`).
+(:mod:`.rebase`). Publishing several tables is all-or-nothing: all are checked first. On the SQL catalogs
+every move is one database transaction (:func:`ratatouille.tables.atomic.commit_together`): nothing is
+seen half done, even if the process dies. Elsewhere the tables move one by one, and if anything fails
+midway (a concurrent commit, a catalog error, an interrupt) the tables already moved are moved back; a table
+that cannot be moved back is named in the error (:class:`~ratatouille.errors.Incomplete`) with its snapshot
+ids. A table created on the branch is renamed into place by the same publish (:mod:`.hidden`).
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ if TYPE_CHECKING:
 def publish(lh: Lakehouse, branch: str, rebase: bool = False) -> dict[str, Any]:
     """Fast-forward main to the branch on every table of the branch, all or nothing.
 
-    Any failure midway (a concurrent commit, a catalog or network error, an interrupt) moves the tables
-    already published back to their previous main before the error is raised.
+    Any failure midway (a concurrent commit, a catalog or network error, an interrupt) leaves every table
+    as it was before the error is raised: one transaction on the SQL catalogs, moves undone elsewhere.
 
     Raises:
         Conflict: Main moved on some tables (names them) and no rebase was asked or possible, or a
