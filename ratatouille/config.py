@@ -40,6 +40,7 @@ _KEYS = (
     "clickhouse_cluster",
     "pipelines_dir",
     "record_parameters",
+    "cache_mb",
 )
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
@@ -67,6 +68,8 @@ class Settings:
         record_parameters: Keep the values of a transform's query parameters in its snapshot summary
             (off by default: values may be personal data or secrets, and only their names and types are
             kept). ``dev_merge(rebase=True)`` needs them to replay a transform that has parameters.
+        cache_mb: The bound of the snapshot cache in MiB (``RAT_CACHE_MB``): engine-native copies of
+            the snapshots queries read. A quarter of the machine's memory by default; 0 turns it off.
         config_file: The config file that was read, if any.
     """
 
@@ -83,6 +86,7 @@ class Settings:
     clickhouse_cluster: str = ""
     pipelines_dir: str = ""
     record_parameters: bool = False
+    cache_mb: int = -1
     config_file: Path | None = None
 
     @classmethod
@@ -135,6 +139,7 @@ class Settings:
         }
         defaults.update({k: v for k, v in overrides.items() if v is not None})
         defaults["record_parameters"] = _flag(defaults.get("record_parameters", False), "record_parameters")
+        defaults["cache_mb"] = _cache_mb(defaults.get("cache_mb"))
         return cls(home=home_path, **defaults)
 
     def with_(self, **changes: Any) -> Settings:
@@ -209,6 +214,37 @@ def _flag(value: Any, key: str) -> bool:
         f"RAT_{key.upper()} ({key} in {CONFIG_FILE_NAME}) must be one of {', '.join(_TRUE)} "
         f"or {', '.join(f for f in _FALSE if f)}, got {value!r}"
     )
+
+
+def machine_memory_bytes() -> int:
+    """The machine's physical memory (0 when it cannot be read)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def default_cache_mb() -> int:
+    """A quarter of the machine's memory, in MiB: room for the tables a notebook works on."""
+    return machine_memory_bytes() // 4 // 2**20
+
+
+def _cache_mb(value: Any) -> int:
+    """``RAT_CACHE_MB`` as a number of MiB: the default when unset, else a whole number within memory."""
+    if value is None or (isinstance(value, str) and not value.strip()) or value == -1:
+        return default_cache_mb()
+    try:
+        mb = int(str(value).strip())
+    except ValueError:
+        raise ConfigError(
+            f"RAT_CACHE_MB (cache_mb in {CONFIG_FILE_NAME}) must be a whole number of MiB, got {value!r}"
+        ) from None
+    if mb < 0:
+        raise ConfigError(f"RAT_CACHE_MB must be 0 (no snapshot cache) or more, got {mb}")
+    total = machine_memory_bytes() // 2**20
+    if total and mb > total:
+        raise ConfigError(f"RAT_CACHE_MB is {mb:,} MiB, more than this machine's memory ({total:,} MiB)")
+    return mb
 
 
 def _read_config_file(path: Path) -> dict[str, str]:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from .config import Settings
+    from .engine.cache import CacheInfo
     from .ibis_bridge import RatTable
     from .session import Lakehouse
 
@@ -92,6 +93,14 @@ class Rat(DevMixin, FilesMixin, ServingMixin, TablesMixin):
     def ice_read(self, table: str) -> pd.DataFrame:
         """A whole table as a DataFrame."""
         return self.query(f"SELECT * FROM {{{TableRef.parse(table)}}}")
+
+    def cache_info(self) -> CacheInfo:
+        """The snapshot cache: entries, bytes, hits and misses (``.summary()`` says it in one line)."""
+        return self.session.engine.cache.info()
+
+    def cache_clear(self) -> int:
+        """Drop every cached snapshot (and forget past fill failures); return how many were dropped."""
+        return self.session.engine.cache.clear()
 
     def transform_preview(self, sql: str) -> str:
         """The SQL the engine will run, references expanded (it never holds a secret)."""

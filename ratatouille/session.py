@@ -54,6 +54,8 @@ class ExpandedSQL:
         reads: What each of ``tables`` reads: its planned and total data files, the filter used.
         spans: (start in ``sql``, end in ``sql``, start in ``original``) of each replacement, to map
             engine error positions back to the user's text.
+        cached: For each of ``tables``, the snapshot cache's table that served it ("" when it read the
+            files).
     """
 
     original: str
@@ -61,6 +63,12 @@ class ExpandedSQL:
     tables: list[ResolvedTable] = field(default_factory=list)
     reads: list[ReadPlan] = field(default_factory=list)
     spans: list[tuple[int, int, int, int]] = field(default_factory=list)
+    cached: list[str] = field(default_factory=list)
+
+    @property
+    def from_cache(self) -> bool:
+        """True when some reference was served by the snapshot cache."""
+        return any(self.cached)
 
     def original_offset(self, position: int) -> int:
         """Map an offset in the expanded SQL to the user's SQL."""
@@ -147,11 +155,16 @@ class Lakehouse:
         _refuse_staging(table_ref)
         return resolve(self.catalog, table_ref, self.branch)
 
-    def expand(self, sql: str) -> ExpandedSQL:
+    def expand(self, sql: str, cached: bool = False) -> ExpandedSQL:
         """Replace each ``{ns.t}`` reference (and ``{temp.name}``) by a snapshot-pinned read.
 
         Each reference reads only the data files that may hold rows its query keeps (file pruning,
         see :mod:`ratatouille.sql.pruning`), unless inside ``pruning_disabled()``.
+
+        Args:
+            sql: The SQL with references.
+            cached: Let the snapshot cache serve (and fill) the reads (see :mod:`.engine.cache`); off
+                for SQL that is shown or handed to another engine.
         """
         if not isinstance(sql, str) or not sql.strip():
             raise InvalidInput("the SQL is empty")
@@ -175,9 +188,11 @@ class Lakehouse:
                         conditions.get(key), resolved.schema, meta.schemas, meta.schema()
                     )
                     plan = plan_read(resolved, row_filter)
+                    from_cache = self._cached_source(resolved, plan) if cached else None
                     expanded.tables.append(resolved)
                     expanded.reads.append(plan)
-                    rendered[key] = source_sql(self.engine, resolved, plan)
+                    expanded.cached.append(from_cache or "")
+                    rendered[key] = from_cache or source_sql(self.engine, resolved, plan)
             return rendered[key]
 
         pieces = [(f, render(f)) for f in found]
@@ -191,15 +206,36 @@ class Lakehouse:
         expanded.sql = out_sql
         return expanded
 
+    def _cached_source(self, resolved: ResolvedTable, plan: ReadPlan) -> str | None:
+        """The snapshot cache's table for this read, filled if it should be; None: read the files."""
+        cache = self.engine.cache
+        if not cache.enabled or resolved.snapshot_id is None or not plan.total_files:
+            return None
+        snap = resolved.snapshot
+        size = snap.summary["total-files-size"] if snap is not None and snap.summary is not None else None
+        key = (str(resolved.table.metadata.table_uuid), resolved.snapshot_id, resolved.schema.schema_id)
+        return cache.source(
+            key,
+            ".".join(resolved.table.name()),
+            pruned=plan.pruned,
+            parquet_bytes=int(size) if size is not None and str(size).isdigit() else 0,
+            full_source=lambda: source_sql(self.engine, resolved),
+        )
+
     def query_arrow(
         self,
         sql: str,
         parameters: Mapping[str, Any] | None = None,
         stats: QueryStats | None = None,
     ) -> pa.Table:
-        """Run SQL with ``{ns.t}`` references; return Arrow."""
-        expanded = self.expand(sql)
-        return self._run(expanded, parameters, stats)
+        """Run SQL with ``{ns.t}`` references; return Arrow.
+
+        Args:
+            sql: The SQL.
+            parameters: Values of its ``{name:Type}`` parameters.
+            stats: Filled with what the query did, and which tables the snapshot cache served.
+        """
+        return self._run(self.expand(sql, cached=True), parameters, stats)
 
     def _run(
         self, expanded: ExpandedSQL, parameters: Mapping[str, Any] | None, stats: QueryStats | None = None
@@ -207,8 +243,13 @@ class Lakehouse:
         from .engine.errors import EngineSQLError
 
         try:
-            return self.engine.query_arrow(expanded.sql, parameters=parameters, stats=stats)
+            result = self.engine.query_arrow(expanded.sql, parameters=parameters, stats=stats)
         except EngineSQLError as e:
+            if expanded.from_cache and _lost_cache_table(str(e), expanded.cached):
+                # Another thread evicted an entry between the expansion and the run: read the files.
+                for name in expanded.cached:
+                    self.engine.cache.forget(name)
+                return self._run(self.expand(expanded.original), parameters, stats)
             if e.position is not None:
                 # Map the engine's position in the expanded text back to the user's line.
                 e.line = line_of(expanded.original, expanded.original_offset(e.position))
@@ -216,6 +257,10 @@ class Lakehouse:
                 e.line = line_of(expanded.original, at)
             e.sql = expanded.original
             raise
+        if stats is not None:
+            served = zip(expanded.tables, expanded.cached, strict=True)
+            stats.cached = [".".join(t.table.name()) for t, name in served if name]
+        return result
 
     def preview(self, sql: str) -> str:
         """The SQL the engine would run (references expanded; it holds no credential)."""
@@ -307,7 +352,7 @@ class Lakehouse:
             **parameter_properties(parameters, self.settings.record_parameters),  # values only if opted in
         }
         for _ in range(MAX_ATTEMPTS):
-            expanded = self.expand(sql)
+            expanded = self.expand(sql, cached=True)
             # A query that reads the table it writes (its head, not a pinned snapshot) must write on that
             # same head: a commit landing in between would be lost by an overwrite or merge computed from
             # the older rows. The write checks it, and the query runs again when the head moved.
@@ -369,6 +414,13 @@ class Lakehouse:
         """Drop this session's temp tables."""
         if self._temp_tables:
             self.temp_drop()
+
+
+def _lost_cache_table(message: str, names: list[str]) -> bool:
+    """True when the engine's error names one of the snapshot cache's tables as missing."""
+    tables = [name.rsplit(".", 1)[-1].strip("`") for name in names if name]
+    missing = "Unknown table" in message or "does not exist" in message or "doesn't exist" in message
+    return missing and any(table in message for table in tables)
 
 
 def _refuse_staging(ref: TableRef) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pyarrow as pa
@@ -17,11 +17,13 @@ class QueryStats:
         elapsed_s: Wall time of the query.
         read_rows: Rows the engine read.
         read_bytes: Bytes the engine read.
+        cached: The tables whose snapshot the snapshot cache served (empty: all read from files).
     """
 
     elapsed_s: float = 0.0
     read_rows: int = 0
     read_bytes: int = 0
+    cached: list[str] = field(default_factory=list)
 
 
 #: The engine session's time zone. Iceberg ``timestamp`` (without zone) values are read as UTC, as

@@ -24,6 +24,7 @@ from ..config import masked_url
 from ..errors import EngineError
 from ..sqltext import quote_literal
 from .base import SESSION_TIMEZONE, ProgressCallback, QueryStats
+from .cache import SnapshotCache
 from .errors import EngineSQLError, clean_engine_message, scrub
 from .sources import S3_KEY_PARAMETERS, collection_name, file_source, s3_key_parameters
 
@@ -38,6 +39,12 @@ _TRACKED_SESSION_SETTINGS = {
     "date_time_input_format": "best_effort",
     "cast_string_to_dynamic_use_inference": "1",
 }
+
+#: Why the snapshot cache is off on a ClickHouse server (see docs/performance.md).
+SERVER_CACHE_OFF = (
+    "a ClickHouse server is shared by many sessions: its own caches serve repeated reads, and copies "
+    "kept per session would multiply its memory"
+)
 
 _ENGINES: dict[tuple[str, ...], ClickHouseEngine] = {}
 _ENGINES_LOCK = threading.Lock()
@@ -58,6 +65,10 @@ def engine_for(settings: Settings) -> ClickHouseEngine:
         if engine is None:
             engine = ClickHouseEngine(settings)
             _ENGINES[key] = engine
+        elif engine.embedded and settings.cache_mb != engine.cache_mb:
+            # One cache per process: a session that sets another bound changes it for all.
+            engine.cache_mb = settings.cache_mb
+            engine.cache.set_limit(settings.cache_mb * 2**20)
         return engine
 
 
@@ -148,6 +159,13 @@ class ClickHouseEngine:
             )
         except Exception as e:  # the driver raises many kinds; all mean "cannot reach the engine"
             raise EngineError(f"cannot open the engine {masked_url(settings.engine)}: {e}") from e
+        #: Engine-native copies of the snapshots queries read (see :mod:`.cache`): embedded engine only.
+        self.cache_mb = settings.cache_mb
+        self.cache = SnapshotCache(
+            self,
+            settings.cache_mb * 2**20,
+            off_reason="" if self.embedded else SERVER_CACHE_OFF,
+        )
 
     # -- running SQL -------------------------------------------------------------------------------
 
