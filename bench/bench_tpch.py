@@ -13,9 +13,8 @@ The tables are generated with ``tpchgen-cli`` and written through the SDK into a
 DuckDB and "rat files" get a warm-up pass; every timed figure is the median of ``--repeat`` passes, and
 a total is the sum of the per-query medians. Every rat answer (first and last pass, both modes) must equal
 DuckDB's over the same files (row by row; numbers to 2 places): a mismatch prints a FAIL line and the
-run exits non-zero. Each rat process reports its memory: after the session started, and at its peak
-(``VmHWM``);
-the check is: peak with the cache <= cache bound + 1.25 x the peak without it.
+run exits non-zero. Each rat process reports its memory after the session started and at its peak
+(``VmHWM``); the check is: peak with the cache <= cache bound + 1.25 x the peak without it.
 
 Targets: warm / duckdb files <= 1.0, cold / duckdb files <= 2.0, warm / duckdb native <= 1.5 (moonshot).
 Figures go to ``bench/results/tpch.json`` (``--quick``: ``tpch-quick.json``, git-ignored); ``--sweep``
