@@ -51,6 +51,13 @@ ROOT = HERE.parent
 SWEEP = (0.1, 0.3, 1.0)
 QUICK_SWEEP = (0.01, 0.03, 0.1)
 COLUMNS = ("duckdb_files", "duckdb_native", "rat_files", "rat_cold", "rat_warm")
+LABELS = {
+    "duckdb_files": "DuckDB over the snapshot's files",
+    "duckdb_native": "DuckDB over its own tables",
+    "rat_files": "rat.query, RAT_CACHE_MB=0",
+    "rat_cold": "rat.query with the cache, cold",
+    "rat_warm": "rat.query with the cache, warm",
+}
 #: (figure, baseline, target ratio or None for "reported")
 TARGETS = (
     ("rat_warm", "duckdb_files", 1.0),
@@ -282,7 +289,7 @@ def plot(runs: list[dict[str, Any]], png: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4.5))
     sfs = [r["sf"] for r in runs]
     for column, style in zip(COLUMNS, ("k--", "k:", "C0-o", "C1-s", "C2-^"), strict=True):
-        ax.plot(sfs, [r["totals_s"][column] for r in runs], style, label=column.replace("_", " "))
+        ax.plot(sfs, [r["totals_s"][column] for r in runs], style, label=LABELS[column])
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xticks(sfs, [f"{s:g}" for s in sfs])
