@@ -71,7 +71,7 @@ lab: $(STAMP) frontend ## Install, build, and open JupyterLab on notebooks/ (tut
 	RAT_HOME="$(RAT_HOME_LAB)" PATH="$(CURDIR)/$(BIN):$$PATH" $(JUPYTER) lab notebooks/tutorial.ipynb \
 		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-# The `bench` extra (matplotlib, for the scaling plot), installed once over the development install.
+# The `bench` extra (matplotlib for the plots, tpchgen-cli and duckdb for TPC-H), installed once over the development install.
 $(BENCH_STAMP): $(STAMP)
 	SKIP_JUPYTER_BUILDER=1 $(PIP) install $(PIP_FLAGS) -e ".[bench]"
 	@touch $@

@@ -18,6 +18,7 @@ QUICK_ARGS = {
     "pipelines": ["--repeat", "3"],
     "tables": ["--quick"],
     "reliability": ["--quick"],
+    "tpch": ["--quick"],
 }
 
 
