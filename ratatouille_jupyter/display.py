@@ -1,8 +1,9 @@
 """How results look in a notebook: an interactive table with what the query did, write and ingest summaries.
 
 A query result is a :class:`RatFrame`: a pandas DataFrame whose notebook view is an itables table headed
-by the row and column counts, the elapsed time and the rows and bytes the engine read, with a notice when
-only the first rows are shown. Anything derived from it is a plain DataFrame again.
+by the row and column counts, the elapsed time, the rows and bytes the engine read and the tables the
+snapshot cache served, with a notice when only the first rows are shown. Anything derived from it is a
+plain DataFrame again. :class:`CacheView` is what ``%rat_cache`` shows.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ _CSS = (
     ".rat-ok{color:var(--jp-success-color0,#2e7d32)}</style>"
 )
 _MAX_NAMED_COLUMNS = 8
+_MAX_NAMED_CACHED = 3
 _itables_ready = False
 
 
@@ -34,6 +36,7 @@ class ResultInfo:
         branch: The branch the query read.
         limit: Rows shown.
         variables: Variables that hold the full result.
+        cached: Tables whose snapshot the snapshot cache served (``QueryStats.cached``).
         interactive: itables (True) or a static HTML table (False).
         connected: itables loads DataTables from the internet (True) or from the notebook (False).
     """
@@ -44,6 +47,7 @@ class ResultInfo:
     branch: str = "main"
     limit: int = 1000
     variables: list[str] = field(default_factory=list)
+    cached: list[str] = field(default_factory=list)
     interactive: bool = True
     connected: bool = False
 
@@ -100,7 +104,10 @@ class ArrowResult:
 
 
 def summary_line(rows: int, columns: list[str], info: ResultInfo) -> str:
-    """``12 rows x 3 columns (a, b, c) · 0.012 s · read 1,000 rows, 8.0 KB · branch dev``."""
+    """``12 rows x 3 columns (a, b, c) · 0.012 s · read 1,000 rows, 8.0 KB · branch dev``.
+
+    ``from cached snapshots (ns.t, ...)`` comes before the branch when the snapshot cache served tables.
+    """
     names = ", ".join(str(c) for c in columns[:_MAX_NAMED_COLUMNS])
     if len(columns) > _MAX_NAMED_COLUMNS:
         names += ", …"
@@ -108,6 +115,10 @@ def summary_line(rows: int, columns: list[str], info: ResultInfo) -> str:
     parts = [shape + (f" ({names})" if names else ""), seconds(info.elapsed_s)]
     if info.read_rows or info.read_bytes:
         parts.append(f"read {plural(info.read_rows, 'row')}, {size(info.read_bytes)}")
+    if info.cached:
+        tables = list(dict.fromkeys(info.cached))  # a table read twice is named once
+        named = ", ".join(tables[:_MAX_NAMED_CACHED]) + (", …" if len(tables) > _MAX_NAMED_CACHED else "")
+        parts.append(f"from cached snapshots ({named})")
     if info.branch != "main":
         parts.append(f"branch {info.branch}")
     return " · ".join(parts)
@@ -217,6 +228,37 @@ class IngestSummary(WriteSummary):
         if "elapsed_s" in self:
             parts.append(seconds(float(self["elapsed_s"])))
         return " · ".join(parts)
+
+
+class CacheView:
+    """What ``%rat_cache`` shows: the snapshot cache's summary line and its entries.
+
+    Attributes:
+        info: The cache's state (a ``ratatouille.engine.cache.CacheInfo``).
+        entries: One row per cached snapshot (table, snapshot_id, MB, hits), least recently used first.
+    """
+
+    def __init__(self, info: Any) -> None:
+        self.info = info
+        self.entries = pd.DataFrame(
+            [(table, snapshot_id, round(n / 2**20, 2), hits) for table, snapshot_id, n, hits in info.tables],
+            columns=["table", "snapshot_id", "MB", "hits"],
+        )
+
+    def _repr_html_(self) -> str:
+        parts = [_CSS, f'<div class="rat-summary">{html.escape(self.info.summary())}</div>']
+        if len(self.entries):
+            parts.append(str(self.entries.to_html(index=False, border=0)))
+        return "<div class='rat-cache'>" + "".join(parts) + "</div>"
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self))
+
+    def __repr__(self) -> str:
+        lines = [self.info.summary()]
+        if len(self.entries):
+            lines.append(self.entries.to_string(index=False))
+        return "\n".join(lines)
 
 
 class SQLPreview(str):

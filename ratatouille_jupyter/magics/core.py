@@ -12,7 +12,10 @@ from ..provenance import CellTracker
 
 @magics_class
 class RatMagics(Magics):
-    """``%%rat_sql``, ``%rat_sql``, ``%rat_ingest``, ``%rat_tables``, ``%rat_history`` and ``%rat_dev``.
+    """The notebook magics and their ``%config`` options.
+
+    ``%%rat_sql``, ``%rat_sql``, ``%rat_ingest``, ``%rat_tables``, ``%rat_history``, ``%rat_dev`` and
+    ``%rat_cache`` (``%rat_pipeline`` is in ``pipeline.py``).
 
     Args:
         shell: The IPython shell.
@@ -129,3 +132,20 @@ class RatMagics(Magics):
         from .dev import run_dev
 
         return run_dev(self, line)
+
+    @no_var_expand
+    @line_magic
+    def rat_cache(self, line: str) -> Any:
+        """The snapshot cache: ``%rat_cache`` shows it, ``%rat_cache clear`` drops every entry.
+
+        Usage::
+
+            %rat_cache         a summary line, then one row per cached snapshot (table, snapshot_id, MB, hits)
+            %rat_cache clear   drop every cached snapshot; says how many
+
+        Queries read the snapshots they use from the cache when it holds them (``RAT_CACHE_MB`` bounds it;
+        0 turns it off); a ``%%rat_sql`` result says ``from cached snapshots (...)`` when it did.
+        """
+        from .cache import run_cache
+
+        return run_cache(self, line)

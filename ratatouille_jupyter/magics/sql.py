@@ -93,6 +93,7 @@ def query(magics: RatMagics, bound: BoundSQL, opts: SQLOptions) -> Any:
         branch=session.branch,
         limit=opts.limit if opts.limit is not None else magics.display_limit,
         variables=variables,
+        cached=list(stats.cached),
         interactive=magics.interactive,
         connected=magics.itables_connected,
     )
