@@ -24,6 +24,8 @@ from .sqltext import (
     TableRef,
     find_placeholders,
     line_of,
+    needs_alias,
+    quote_identifier,
     substitute,
     validate_branch_name,
     validate_identifier,
@@ -195,7 +197,13 @@ class Lakehouse:
                     rendered[key] = from_cache or source_sql(self.engine, resolved, plan)
             return rendered[key]
 
-        pieces = [(f, render(f)) for f in found]
+        def placed(f: Found) -> str:
+            text = render(f)
+            if f.table is not None and needs_alias(sql, f):
+                text += f" AS {quote_identifier(f.table.name)}"
+            return text
+
+        pieces = [(f, placed(f)) for f in found]
         texts = iter(text for _, text in pieces)
         out_sql = substitute(sql, found, lambda _f: next(texts))
         pos_out, pos_in = 0, 0

@@ -219,6 +219,32 @@ def substitute(sql: str, found: list[Found], render: Callable[[Found], str]) -> 
     return "".join(out)
 
 
+# Words that may follow a table in FROM without being its alias.
+_CLAUSE_WORDS = frozenset((
+    "WHERE", "PREWHERE", "JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS", "OUTER", "SEMI", "ANTI",
+    "ANY", "ALL", "ASOF", "PASTE", "GLOBAL", "ARRAY", "ON", "USING", "GROUP", "ORDER", "LIMIT", "OFFSET",
+    "FETCH", "HAVING", "WINDOW", "QUALIFY", "UNION", "EXCEPT", "INTERSECT", "SETTINGS", "FORMAT",
+    "FINAL", "SAMPLE", "INTO", "WITH",
+))  # fmt: skip
+_BEFORE_TABLE_RE = re.compile(r"(?:\bFROM|\bJOIN|,)\s*$", re.IGNORECASE)
+_NEXT_WORD_RE = re.compile(rf"\s*({_IDENT}|`|\")")
+
+
+def needs_alias(sql: str, found: Found) -> bool:
+    """True when the reference ``found`` stands as a table in FROM or JOIN and no alias follows it.
+
+    A reference becomes a subquery, and the engine requires an alias on a joined subquery; given the
+    table's own name, ``{bronze.sales}`` reads like a table (``sales.id``) in every position.
+    """
+    if not _BEFORE_TABLE_RE.search(sql[max(0, found.start - 16) : found.start]):
+        return False
+    m = _NEXT_WORD_RE.match(sql, found.end)
+    if m is None:
+        return True  # a comma, a parenthesis, the end
+    word = m.group(1)
+    return word not in ("`", '"') and word.upper() != "AS" and word.upper() in _CLAUSE_WORDS
+
+
 def line_of(sql: str, offset: int) -> int:
     """The 1-based line number of a character offset."""
     return sql.count("\n", 0, max(0, offset)) + 1

@@ -200,13 +200,18 @@ class SnapshotCache:
                 self._engine.command(f"CREATE DATABASE IF NOT EXISTS {quote_identifier(CACHE_DATABASE)}")
                 self._database_made = True
             self._engine.command(f"DROP TABLE IF EXISTS {name}")
+            limits = {**FILL_SETTINGS, "max_memory_usage": room + _FILL_HEADROOM}
+            # Tracked: a long fill shows progress and can be cancelled like the query it serves.
             self._engine.command(
-                f"CREATE TABLE {name} ENGINE = Memory AS SELECT * FROM {full_source()}",
-                settings={**FILL_SETTINGS, "max_memory_usage": room + _FILL_HEADROOM},
+                f"CREATE TABLE {name} ENGINE = Memory AS SELECT * FROM {full_source()} "
+                f"SETTINGS {', '.join(f'{k} = {v!r}' for k, v in limits.items())}",
+                tracked=True,
             )
             size = self._size(key)
         except Exception as e:  # any engine failure: the read goes to the files
             self._drop(name)
+            if self._engine.cancelled():
+                raise  # the user stopped the query: not a reason to stop caching this snapshot
             self._refuse(key, f"could not cache {table}: {_first_line(e)}")
             return None
         if size > self.limit_bytes:
@@ -274,11 +279,11 @@ class SnapshotCache:
             self._stats.evictions += 1
 
     def _size(self, key: Key) -> int:
-        rows = self._engine.query_arrow(
+        size = self._engine.value(
             "SELECT total_bytes FROM system.tables WHERE database = "
             f"{quote_literal(CACHE_DATABASE)} AND name = {quote_literal(self._entry_name(key))}"
-        ).column(0)
-        return int(rows[0].as_py() or 0) if len(rows) else 0
+        )
+        return int(size or 0)
 
     def _entry_name(self, key: Key) -> str:
         table_uuid, snapshot_id, schema_id = key

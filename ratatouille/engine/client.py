@@ -198,8 +198,20 @@ class ClickHouseEngine:
             stats.elapsed_s = time.perf_counter() - start
         return result
 
-    def command(self, sql: str, settings: Mapping[str, Any] | None = None) -> None:
-        """Run a statement (DDL, INSERT ... SELECT)."""
+    def command(self, sql: str, settings: Mapping[str, Any] | None = None, tracked: bool = False) -> None:
+        """Run a statement (DDL, INSERT ... SELECT).
+
+        Args:
+            sql: The statement.
+            settings: Engine settings of this statement.
+            tracked: Inside :meth:`tracking`, report its progress and let it be cancelled like a query
+                (for long statements a user waits on, such as a snapshot cache fill; ``settings`` must
+                then be empty: put them in the statement's ``SETTINGS`` clause).
+        """
+        tracker: QueryTracker | None = getattr(self._local, "tracker", None)
+        if tracked and tracker is not None and self.embedded and not settings:
+            self._query_tracked(tracker, sql, self._with_keys(sql, None), None, None, fmt="CSV")
+            return
         parameters = self._with_keys(sql, None) or None
         with self._lock:
             try:
@@ -222,6 +234,15 @@ class ClickHouseEngine:
                 return self._describe_unlocked(sql, self._with_keys(sql, parameters))
             except Exception as e:
                 raise self._wrap(e) from e
+
+    def value(self, sql: str) -> Any:
+        """The first value of a small query's result (None when empty); never tracked (:meth:`tracking`)."""
+        with self._lock:
+            try:
+                rows = self._client.query(sql).result_rows
+            except Exception as e:
+                raise self._wrap(e) from e
+        return rows[0][0] if rows else None
 
     def _with_keys(self, sql: str, parameters: Mapping[str, Any] | None) -> dict[str, Any]:
         """The query's parameters, plus the embedded engine's S3 keys when the SQL names them."""
@@ -266,6 +287,11 @@ class ClickHouseEngine:
         finally:
             self._local.tracker = previous
 
+    def cancelled(self) -> bool:
+        """True when this thread's tracked block (see :meth:`tracking`) was cancelled."""
+        tracker: QueryTracker | None = getattr(self._local, "tracker", None)
+        return tracker is not None and tracker.cancelled
+
     def kill(self, query_id: str) -> None:
         """Cancel the tracked query ``query_id`` (from any thread; no-op once it ended)."""
         # concat() keeps the KILL statement's own text from matching the tag.
@@ -296,6 +322,7 @@ class ClickHouseEngine:
         parameters: Mapping[str, Any] | None,
         settings: Mapping[str, Any] | None,
         stats: QueryStats | None,
+        fmt: str = "Arrow",
     ) -> pa.Table:
         query_id = uuid.uuid4().hex
         # The tag goes last, so positions in engine errors still point into the caller's SQL.
@@ -306,7 +333,7 @@ class ClickHouseEngine:
             with self._lock:
                 try:
                     if self.embedded and not settings:
-                        result = self._query_own_handle(tracker, tagged, parameters)
+                        result = self._query_own_handle(tracker, tagged, parameters, fmt)
                     else:
                         result = self._client.query_arrow(
                             tagged, parameters=dict(parameters or {}), settings=dict(settings or {})
@@ -327,7 +354,7 @@ class ClickHouseEngine:
         return result
 
     def _query_own_handle(
-        self, tracker: QueryTracker, sql: str, parameters: Mapping[str, Any] | None
+        self, tracker: QueryTracker, sql: str, parameters: Mapping[str, Any] | None, fmt: str = "Arrow"
     ) -> pa.Table:
         from clickhouse_connect.driver.binding import bind_query
 
@@ -343,13 +370,15 @@ class ClickHouseEngine:
         conn.set_progress_callback(on_progress)
         try:
             text = final.decode() if isinstance(final, bytes) else final
-            raw = conn.query(text, "Arrow", params=params)
+            raw = conn.query(text, fmt, params=params)
         except Exception as e:
             message = str(e)
             at = message.find("Code: ")
             raise RuntimeError(message[at:] if at > 0 else message) from e
         finally:
             conn.set_progress_callback(None)
+        if fmt != "Arrow":
+            return pa.table({})  # a statement: no result
         return pa.ipc.open_file(raw.bytes()).read_all()
 
     def _tracked_handle(self) -> Any:

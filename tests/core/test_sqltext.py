@@ -67,3 +67,25 @@ def test_branch_names(bad: str) -> None:
     with pytest.raises(InvalidInput):
         validate_branch_name(bad)
     assert validate_branch_name("feature/new-kpis_2.0") == "feature/new-kpis_2.0"
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT * FROM {a.t}", [True]),
+        ("SELECT * FROM {a.t} WHERE x", [True]),
+        ("SELECT * FROM {a.t} t", [False]),
+        ("SELECT * FROM {a.t} AS t", [False]),
+        ("SELECT * FROM {a.t} `t`", [False]),
+        ("SELECT * FROM {a.t}, {b.u} u WHERE 1", [True, False]),
+        ("SELECT * FROM {a.t} JOIN {b.u} ON t.id = u.id", [True, True]),
+        ("SELECT * FROM {a.t} LEFT JOIN {b.u} USING id", [True, True]),
+        ("SELECT * FROM ({a.t})", [False]),
+        ("SELECT x IN {a.t} FROM {b.u}\n", [False, True]),
+        ("select * from\n  {a.t}\ngroup by 1", [True]),
+    ],
+)
+def test_a_table_reference_without_alias_gets_its_name(sql: str, expected: list[bool]) -> None:
+    from ratatouille.sqltext import needs_alias
+
+    assert [needs_alias(sql, f) for f in find_placeholders(sql)] == expected

@@ -80,3 +80,32 @@ def test_queries_with_settings_are_tracked_through_the_driver(home: Lakehouse) -
     with home.engine.tracking(tracker):
         result = home.engine.query_arrow("SELECT 1 AS x", settings={"max_threads": 1})
     assert result.column("x").to_pylist() == [1]
+
+
+def test_a_snapshot_cache_fill_is_tracked_and_a_cancel_stops_it_without_refusing_the_snapshot(
+    home: Lakehouse,
+) -> None:
+    import pandas as pd
+
+    from ratatouille import Rat
+
+    Rat(home).ice_ingest_df(pd.DataFrame({"id": range(300_000)}), "bronze.fill")
+    home.engine.cache.clear()
+    stats = QueryStats()
+    tracker = QueryTracker()
+    assert tracked(home, "SELECT count() AS n FROM {bronze.fill}", tracker, stats=stats).to_pylist() == [
+        {"n": 300_000}
+    ]
+    assert stats.cached == ["bronze.fill"]
+    assert tracker.read_rows >= 300_000  # the fill's own read is counted (and reported as progress)
+    home.engine.cache.clear()
+    cancelled = QueryTracker()
+    cancelled.cancel()  # before the fill starts: the fill is the first statement that stops
+    with pytest.raises(EngineError, match="cancelled"):
+        tracked(home, "SELECT count() AS n FROM {bronze.fill}", cancelled)
+    info = home.engine.cache.info()
+    assert info.fill_failures == 0 and info.entries == 0  # a cancel is no reason to stop caching it
+    assert home.query_arrow("SELECT count() AS n FROM {bronze.fill}", stats=stats).to_pylist() == [
+        {"n": 300_000}
+    ]
+    assert stats.cached == ["bronze.fill"]
