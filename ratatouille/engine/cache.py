@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..sqltext import quote_identifier, quote_literal
+from .tuning import fill_settings
 
 if TYPE_CHECKING:
     from .client import ClickHouseEngine
@@ -200,7 +201,7 @@ class SnapshotCache:
                 self._engine.command(f"CREATE DATABASE IF NOT EXISTS {quote_identifier(CACHE_DATABASE)}")
                 self._database_made = True
             self._engine.command(f"DROP TABLE IF EXISTS {name}")
-            limits = {**FILL_SETTINGS, "max_memory_usage": room + _FILL_HEADROOM}
+            limits = {**fill_settings(), **FILL_SETTINGS, "max_memory_usage": room + _FILL_HEADROOM}
             # Tracked: a long fill shows progress and can be cancelled like the query it serves.
             self._engine.command(
                 f"CREATE TABLE {name} ENGINE = Memory AS SELECT * FROM {full_source()} "

@@ -27,6 +27,7 @@ from .base import SESSION_TIMEZONE, ProgressCallback, QueryStats
 from .cache import SnapshotCache
 from .errors import EngineSQLError, clean_engine_message, scrub
 from .sources import S3_KEY_PARAMETERS, collection_name, file_source, s3_key_parameters
+from .tuning import session_settings
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -155,7 +156,7 @@ class ClickHouseEngine:
         self._control_lock = threading.Lock()
         try:
             self._client = clickhouse_connect.get_client(
-                dsn=settings.engine, settings={"session_timezone": SESSION_TIMEZONE}
+                dsn=settings.engine, settings={"session_timezone": SESSION_TIMEZONE, **session_settings()}
             )
         except Exception as e:  # the driver raises many kinds; all mean "cannot reach the engine"
             raise EngineError(f"cannot open the engine {masked_url(settings.engine)}: {e}") from e
@@ -386,7 +387,7 @@ class ClickHouseEngine:
             import chdb
 
             conn = chdb.connect(self._chdb_path())
-            for key, value in _TRACKED_SESSION_SETTINGS.items():
+            for key, value in {**_TRACKED_SESSION_SETTINGS, **session_settings()}.items():
                 conn.query(f"SET {key} = {quote_literal(value)}", "CSV")
             self._tracked_conn = conn
         return self._tracked_conn
