@@ -69,7 +69,7 @@ class Settings:
             (off by default: values may be personal data or secrets, and only their names and types are
             kept). ``dev_merge(rebase=True)`` needs them to replay a transform that has parameters.
         cache_mb: The bound of the snapshot cache in MiB (``RAT_CACHE_MB``): engine-native copies of
-            the snapshots queries read. A quarter of the machine's memory by default; 0 turns it off.
+            the snapshots queries read. An eighth of the machine's memory by default; 0 turns it off.
         config_file: The config file that was read, if any.
     """
 
@@ -225,8 +225,12 @@ def machine_memory_bytes() -> int:
 
 
 def default_cache_mb() -> int:
-    """A quarter of the machine's memory, in MiB: room for the tables a notebook works on."""
-    return machine_memory_bytes() // 4 // 2**20
+    """An eighth of the machine's memory, in MiB: room for the tables a notebook works on.
+
+    Every process (each notebook's kernel) has a cache of its own: a few kernels together stay well
+    within the machine.
+    """
+    return machine_memory_bytes() // 8 // 2**20
 
 
 def _cache_mb(value: Any) -> int:

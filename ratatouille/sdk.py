@@ -99,7 +99,7 @@ class Rat(DevMixin, FilesMixin, ServingMixin, TablesMixin):
         return self.session.engine.cache.info()
 
     def cache_clear(self) -> int:
-        """Drop every cached snapshot (and forget past fill failures); return how many were dropped."""
+        """Drop every cached snapshot, forget fill failures, reset the counters; return the count dropped."""
         return self.session.engine.cache.clear()
 
     def transform_preview(self, sql: str) -> str:

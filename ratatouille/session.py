@@ -157,7 +157,7 @@ class Lakehouse:
         _refuse_staging(table_ref)
         return resolve(self.catalog, table_ref, self.branch)
 
-    def expand(self, sql: str, cached: bool = False) -> ExpandedSQL:
+    def expand(self, sql: str, cached: bool = False, fill: bool = True) -> ExpandedSQL:
         """Replace each ``{ns.t}`` reference (and ``{temp.name}``) by a snapshot-pinned read.
 
         Each reference reads only the data files that may hold rows its query keeps (file pruning,
@@ -165,8 +165,10 @@ class Lakehouse:
 
         Args:
             sql: The SQL with references.
-            cached: Let the snapshot cache serve (and fill) the reads (see :mod:`.engine.cache`); off
-                for SQL that is shown or handed to another engine.
+            cached: Let the snapshot cache serve the reads (see :mod:`.engine.cache`); off for SQL that
+                is shown or handed to another engine.
+            fill: With ``cached``, also fill the cache with a snapshot it lacks (off for one-shot reads,
+                such as a transform's, which a fill of every column would only slow down).
         """
         if not isinstance(sql, str) or not sql.strip():
             raise InvalidInput("the SQL is empty")
@@ -190,7 +192,7 @@ class Lakehouse:
                         conditions.get(key), resolved.schema, meta.schemas, meta.schema()
                     )
                     plan = plan_read(resolved, row_filter)
-                    from_cache = self._cached_source(resolved, plan) if cached else None
+                    from_cache = self._cached_source(resolved, plan, fill) if cached else None
                     expanded.tables.append(resolved)
                     expanded.reads.append(plan)
                     expanded.cached.append(from_cache or "")
@@ -214,7 +216,7 @@ class Lakehouse:
         expanded.sql = out_sql
         return expanded
 
-    def _cached_source(self, resolved: ResolvedTable, plan: ReadPlan) -> str | None:
+    def _cached_source(self, resolved: ResolvedTable, plan: ReadPlan, fill: bool) -> str | None:
         """The snapshot cache's table for this read, filled if it should be; None: read the files."""
         cache = self.engine.cache
         if not cache.enabled or resolved.snapshot_id is None or not plan.total_files:
@@ -226,6 +228,7 @@ class Lakehouse:
             key,
             ".".join(resolved.table.name()),
             pruned=plan.pruned,
+            fill=fill,
             parquet_bytes=int(size) if size is not None and str(size).isdigit() else 0,
             full_source=lambda: source_sql(self.engine, resolved),
         )
@@ -360,7 +363,7 @@ class Lakehouse:
             **parameter_properties(parameters, self.settings.record_parameters),  # values only if opted in
         }
         for _ in range(MAX_ATTEMPTS):
-            expanded = self.expand(sql, cached=True)
+            expanded = self.expand(sql, cached=True, fill=False)
             # A query that reads the table it writes (its head, not a pinned snapshot) must write on that
             # same head: a commit landing in between would be lost by an overwrite or merge computed from
             # the older rows. The write checks it, and the query runs again when the head moved.

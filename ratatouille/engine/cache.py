@@ -157,6 +157,7 @@ class SnapshotCache:
         *,
         pruned: bool,
         parquet_bytes: int,
+        fill: bool = True,
         full_source: Callable[[], str],
     ) -> str | None:
         """The cached table serving a read of snapshot ``key``, filling it if it should be; None: read files.
@@ -167,6 +168,7 @@ class SnapshotCache:
             pruned: True when the read was planned over part of the snapshot's files.
             parquet_bytes: The snapshot's data files' size (0 if unknown), to make room before filling.
             full_source: The SQL reading every file of the snapshot (called only to fill).
+            fill: False serves the read only when the snapshot is cached already.
         """
         if not self.enabled:
             return None
@@ -178,7 +180,7 @@ class SnapshotCache:
                 self._stats.hits += 1
                 return entry.name
             self._stats.misses += 1
-            if key in self._refused:
+            if key in self._refused or not fill:
                 return None
             if pruned:
                 # One pruned read may be all the snapshot ever gets: only a second one pays for a fill.
@@ -194,21 +196,17 @@ class SnapshotCache:
             self._refuse(key, f"{table} (~{_mb(estimate)} in memory) is larger than RAT_CACHE_MB")
             return None
         self._evict_until(self.limit_bytes - estimate)
-        room = self.limit_bytes - self._used()
         name = f"{quote_identifier(CACHE_DATABASE)}.{quote_identifier(self._entry_name(key))}"
         try:
-            if not self._database_made:
-                self._engine.command(f"CREATE DATABASE IF NOT EXISTS {quote_identifier(CACHE_DATABASE)}")
-                self._database_made = True
-            self._engine.command(f"DROP TABLE IF EXISTS {name}")
-            limits = {**fill_settings(), **FILL_SETTINGS, "max_memory_usage": room + _FILL_HEADROOM}
-            # Tracked: a long fill shows progress and can be cancelled like the query it serves.
-            self._engine.command(
-                f"CREATE TABLE {name} ENGINE = Memory AS SELECT * FROM {full_source()} "
-                f"SETTINGS {', '.join(f'{k} = {v!r}' for k, v in limits.items())}",
-                tracked=True,
-            )
-            size = self._size(key)
+            try:
+                size = self._create(key, name, full_source)
+            except Exception as e:
+                if not _out_of_memory(e) or not self._entries or self._engine.cancelled():
+                    raise
+                # Memory was short (the snapshot is larger than estimated): make all the room and retry.
+                self._drop(name)
+                self._evict_until(0, keep=None)
+                size = self._create(key, name, full_source)
         except Exception as e:  # any engine failure: the read goes to the files
             self._drop(name)
             if self._engine.cancelled():
@@ -220,12 +218,29 @@ class SnapshotCache:
             self._refuse(key, f"{table} ({_mb(size)} in memory) is larger than RAT_CACHE_MB")
             return None
         if parquet_bytes > 0 and size > 0:
-            self._expansion = max(1.0, size / parquet_bytes)
+            # The largest ratio seen: an estimate on the high side evicts early rather than overshoot.
+            self._expansion = max(self._expansion, size / parquet_bytes)
         self._entries[key] = _Entry(name, table, key[1], size)
         self._pruned_reads.pop(key, None)
         self._stats.fills += 1
         self._evict_until(self.limit_bytes, keep=key)
         return name
+
+    def _create(self, key: Key, name: str, full_source: Callable[[], str]) -> int:
+        """Copy the snapshot into the table ``name`` within the room left; return its bytes."""
+        if not self._database_made:
+            self._engine.command(f"CREATE DATABASE IF NOT EXISTS {quote_identifier(CACHE_DATABASE)}")
+            self._database_made = True
+        self._engine.command(f"DROP TABLE IF EXISTS {name}")
+        room = self.limit_bytes - self._used()
+        limits = {**fill_settings(), **FILL_SETTINGS, "max_memory_usage": room + _FILL_HEADROOM}
+        # Tracked: a long fill shows progress and can be cancelled like the query it serves.
+        self._engine.command(
+            f"CREATE TABLE {name} ENGINE = Memory AS SELECT * FROM {full_source()} "
+            f"SETTINGS {', '.join(f'{k} = {v!r}' for k, v in limits.items())}",
+            tracked=True,
+        )
+        return self._size(key)
 
     def forget(self, name: str) -> None:
         """Drop the entry whose table is ``name`` (it vanished or failed): later reads fill it again."""
@@ -236,7 +251,7 @@ class SnapshotCache:
                     self._drop(name)
 
     def clear(self) -> int:
-        """Drop every entry (and forget past failures); return how many were dropped."""
+        """Drop every entry, forget past failures and reset the counters; return how many were dropped."""
         with self._lock:
             count = len(self._entries)
             for entry in self._entries.values():
@@ -244,7 +259,7 @@ class SnapshotCache:
             self._entries.clear()
             self._refused.clear()
             self._pruned_reads.clear()
-            self._stats.reason = ""
+            self._stats = _Stats()
             return count
 
     def info(self) -> CacheInfo:
@@ -271,6 +286,7 @@ class SnapshotCache:
         return sum(e.bytes for e in self._entries.values())
 
     def _evict_until(self, budget: int, keep: Key | None = None) -> None:
+        """Drop least recently used entries (never ``keep``) until the entries take ``budget`` bytes."""
         for key in list(self._entries):
             if self._used() <= budget:
                 return
@@ -306,6 +322,11 @@ class SnapshotCache:
         if reason not in self._stats.said:
             self._stats.said.add(reason)
             warnings.warn(f"{reason}; reading the files instead", CacheWarning, stacklevel=4)
+
+
+def _out_of_memory(e: Exception) -> bool:
+    text = str(e)
+    return "memory limit" in text.lower() or "MEMORY_LIMIT_EXCEEDED" in text
 
 
 def _first_line(e: Exception) -> str:

@@ -179,11 +179,11 @@ def test_a_bad_cache_bound_is_one_clear_error(value: str, tmp_path: Path) -> Non
         Settings.from_env({"RAT_HOME": str(tmp_path), "RAT_CACHE_MB": value}, cwd=tmp_path)
 
 
-def test_the_cache_bound_defaults_to_a_quarter_of_memory(tmp_path: Path) -> None:
+def test_the_cache_bound_defaults_to_an_eighth_of_memory(tmp_path: Path) -> None:
     from ratatouille.config import machine_memory_bytes
 
     s = Settings.from_env({"RAT_HOME": str(tmp_path)}, cwd=tmp_path)
-    assert s.cache_mb == machine_memory_bytes() // 4 // 2**20
+    assert s.cache_mb == machine_memory_bytes() // 8 // 2**20
     assert Settings.from_env({"RAT_HOME": str(tmp_path), "RAT_CACHE_MB": "0"}, cwd=tmp_path).cache_mb == 0
 
 
@@ -311,3 +311,43 @@ def test_the_cache_handles_tables_of_every_type(cached: Lakehouse) -> None:
     cached.write(data, "bronze.types", mode="overwrite")
     got, files, served = _both(cached, "SELECT * FROM {bronze.types} ORDER BY i")
     assert got == files and served == ["bronze.types"]
+
+
+def test_a_transform_uses_a_cached_snapshot_but_does_not_fill_one(cached: Lakehouse) -> None:
+    rat = Rat(cached)
+    rat.ice_ingest_df(_rows(50), "bronze.src")
+    before = rat.cache_info()
+    rat.transform("SELECT id, qty FROM {bronze.src}", "silver.dst")
+    info = rat.cache_info()
+    assert (info.entries, info.misses - before.misses, info.hits - before.hits) == (0, 1, 0)  # no fill
+    rat.query("SELECT count() FROM {bronze.src}")  # an interactive read fills
+    rat.transform("SELECT id, qty * 2 AS qty FROM {bronze.src}", "silver.dst")
+    assert rat.cache_info().hits - before.hits == 1
+    assert rat.query("SELECT sum(qty) AS s FROM {silver.dst}")["s"][0] == 2 * int(_rows(50)["qty"].sum())
+
+
+def test_a_fill_short_of_memory_evicts_the_rest_and_retries(
+    cached: Lakehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rat = Rat(cached)
+    rat.ice_ingest_df(
+        pd.DataFrame({"id": range(600_000), "s": [f"text {i}" for i in range(600_000)]}), "bronze.old"
+    )
+    rat.ice_ingest_df(
+        pd.DataFrame({"id": range(200_000), "s": [f"text {i}" for i in range(200_000)]}), "bronze.new"
+    )
+    cache = cached.engine.cache
+    cache.set_limit(64 << 20)
+    rat.query("SELECT count() FROM {bronze.old}")
+    assert rat.cache_info().entries == 1 and rat.cache_info().bytes > 16 << 20
+    # Every byte counted, and 24 MB at most with the cache empty: with bronze.old in, the fill runs short.
+    before = rat.cache_info()
+    monkeypatch.setitem(FILL_SETTINGS, "max_untracked_memory", 0)
+    monkeypatch.setattr("ratatouille.engine.cache._FILL_HEADROOM", -(40 << 20))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the retry succeeds: nothing to say
+        got, files, served = _both(cached, "SELECT count() AS n, max(s) AS m FROM {bronze.new}")
+    assert got == files and served == ["bronze.new"]
+    info = rat.cache_info()
+    assert [t[0] for t in info.tables] == ["bronze.new"]
+    assert info.evictions - before.evictions == 1 and info.fill_failures == before.fill_failures
