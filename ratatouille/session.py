@@ -238,6 +238,7 @@ class Lakehouse:
         sql: str,
         parameters: Mapping[str, Any] | None = None,
         stats: QueryStats | None = None,
+        fill: bool = True,
     ) -> pa.Table:
         """Run SQL with ``{ns.t}`` references; return Arrow.
 
@@ -245,8 +246,10 @@ class Lakehouse:
             sql: The SQL.
             parameters: Values of its ``{name:Type}`` parameters.
             stats: Filled with what the query did, and which tables the snapshot cache served.
+            fill: Fill the snapshot cache with the snapshots read (False: use only what it holds, for a
+                read that needs a few rows, such as a preview).
         """
-        return self._run(self.expand(sql, cached=True), parameters, stats)
+        return self._run(self.expand(sql, cached=True, fill=fill), parameters, stats)
 
     def _run(
         self, expanded: ExpandedSQL, parameters: Mapping[str, Any] | None, stats: QueryStats | None = None

@@ -254,7 +254,7 @@ class Explorer:
         if TableRef.parse(str(table_ref)) != table_ref:  # e.g. a tag named like an ISO date
             raise InvalidInput(f"ref {ref!r} cannot be told from a snapshot id or time: rename it")
         sql = f"SELECT * FROM {{{table_ref}}} LIMIT {int(rows)}"
-        data = self.session.query_arrow(sql)
+        data = self.session.query_arrow(sql, fill=False)  # a few rows: no copy of the whole snapshot
         return {"sql": sql, "limit": rows, **arrow_rows(data), "truncated": data.num_rows >= rows}
 
     def changes(self) -> dict[str, Any]:

@@ -141,7 +141,8 @@ def test_a_fill_the_engine_refuses_falls_back_to_the_files(
     names = cached.engine.query_arrow(
         "SELECT name FROM system.tables WHERE database = 'rat_cache'"
     ).to_pylist()
-    assert names == []  # the failed fill left no table behind
+    table_uuid = str(cached.resolve("bronze.oom").table.metadata.table_uuid).replace("-", "")
+    assert not [n for n in names if table_uuid in n["name"]]  # the failed fill left no table behind
 
 
 def test_an_entry_dropped_behind_the_cache_is_read_from_the_files(cached: Lakehouse) -> None:

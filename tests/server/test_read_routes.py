@@ -152,8 +152,16 @@ async def test_refs(api: Any) -> None:
     assert all(isinstance(r["snapshot_id"], str) and r["timestamp"] for r in body["items"])
 
 
+def _cache_fills() -> int:
+    from ratatouille.engine.client import _ENGINES
+
+    return sum(engine.cache.info().fills for engine in list(_ENGINES.values()))
+
+
 async def test_preview_rows_bounded(api: Any) -> None:
+    fills = _cache_fills()
     body = await api("tables", "bronze", "sales", "preview", params={"limit": "2"})
+    assert _cache_fills() == fills  # a preview reads a few rows: it never copies the snapshot
     assert body["sql"] == "SELECT * FROM {bronze.sales} LIMIT 2"
     assert [c["name"] for c in body["columns"]] == ["id", "region", "amount"]
     assert len(body["rows"]) == 2
