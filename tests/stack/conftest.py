@@ -17,6 +17,8 @@ import pytest
 
 from ratatouille.config import Settings
 from ratatouille.engine import ClickHouseEngine, engine_for
+from ratatouille.engine.cache import SnapshotCache
+from ratatouille.engine.client import SERVER_CACHE_OFF
 from ratatouille.engine.sources import S3_COLLECTION
 from ratatouille.session import Lakehouse
 from ratatouille.sqltext import quote_literal
@@ -39,6 +41,8 @@ class ServerEngine:
         self.dsn = settings.engine
         self.chdb = chdb
         self.statements: list[str] = []
+        # As ClickHouseEngine makes it for a server: the snapshot cache is off there.
+        self.cache = SnapshotCache(chdb, 0, off_reason=SERVER_CACHE_OFF)
 
     def query_arrow(
         self,

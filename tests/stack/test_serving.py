@@ -90,6 +90,9 @@ def test_lakehouse_behaviour_on_the_server_path(server: ServerLakehouse, tmp_pat
     sent = "\n".join(server.engine.statements)
     assert "s3(rat_s3, url=" in sent
     assert not any(secret in sent for secret in _secrets(server.settings))
+    info = rat.cache_info()  # a server keeps no per-session copies: every read went to the files
+    assert not info.enabled and "ClickHouse server" in info.reason and info.fills == 0
+    assert "rat_cache" not in sent
 
 
 def test_publish_live_follows_main_only(server: ServerLakehouse) -> None:
