@@ -187,3 +187,19 @@ def test_cli_docs_and_check(
     users.ice_document("bronze.users", description="users", pii=["email", "address"])
     assert main(["docs", "--check"]) == 0
     assert "no documentation problems" in capsys.readouterr().out
+
+
+def test_on_a_dev_branch(users: Rat, lakehouse: Lakehouse, tmp_path: Path) -> None:
+    users.dev_start("feature")
+    users.ice_ingest_df(pd.DataFrame({"k": [1]}), "silver.new")  # created on the branch only
+    assert (
+        users.ice_document("silver.new", description="made on the branch").description == "made on the branch"
+    )
+    users.ice_document("bronze.users", owner="ana")  # the table's documentation: main sees it too
+    written = write_dictionary(lakehouse, tmp_path / "dev")
+    assert "## silver.new\n\nmade on the branch" in (tmp_path / "dev" / "silver.md").read_text()
+    assert len(written) == 3
+    users.dev()  # back to main
+    assert users.ice_doc("bronze.users").owner == "ana"
+    with pytest.raises(NotFound):
+        users.ice_doc("silver.new")
