@@ -1,7 +1,7 @@
 """The ``rat`` command line (also installed as ``ratatouille``).
 
 ``rat query "SQL"``, ``rat tables [NAMESPACE]``, ``rat history TABLE``, ``rat maintain [TABLE]``,
-``rat config``, ``rat doctor``.
+``rat config``, ``rat doctor``, ``rat docs [--out DIR] [--check]``.
 Errors print one line and exit with status 2 (a user mistake) or 1 (anything else).
 """
 
@@ -61,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("doctor", help="check the catalog, object store, engine and Dagster; print the fixes")
     d.add_argument("--json", action="store_true", help="print the checks as JSON")
     d.add_argument("--timeout", type=float, default=5.0, help="seconds per network probe (default 5)")
+    w = sub.add_parser(
+        "docs", help="write the data dictionary (Markdown), or check the tables' documentation"
+    )
+    w.add_argument("--out", default="docs/data", help="folder of the pages (default docs/data)")
+    w.add_argument("--check", action="store_true", help="list documentation problems; status 1 if any")
     p = sub.add_parser("pipelines", add_help=False, help="notebooks as pipelines: list, show, run, serve")
     p.add_argument("args", nargs=argparse.REMAINDER)
     return parser
@@ -98,6 +103,23 @@ def run(argv: Sequence[str], rat: Rat) -> int:
         from .doctor import doctor_command
 
         return doctor_command(rat, as_json=args.json, timeout=args.timeout)
+    elif args.command == "docs":
+        return _docs(rat, args.out, args.check)
+    return 0
+
+
+def _docs(rat: Rat, out: str, check: bool) -> int:
+    """``rat docs``: write the pages and list them; with ``--check``, list the problems (status 1 if any)."""
+    from .documenting import check_dictionary, write_dictionary
+
+    if check:
+        problems = check_dictionary(rat.session)
+        for problem in problems:
+            print(problem)
+        print(f"{len(problems)} documentation problem(s)" if problems else "no documentation problems")
+        return 1 if problems else 0
+    for path in write_dictionary(rat.session, out):
+        print(path)
     return 0
 
 

@@ -14,8 +14,8 @@ from ..provenance import CellTracker
 class RatMagics(Magics):
     """The notebook magics and their ``%config`` options.
 
-    ``%%rat_sql``, ``%rat_sql``, ``%rat_ingest``, ``%rat_tables``, ``%rat_history``, ``%rat_dev`` and
-    ``%rat_cache`` (``%rat_pipeline`` is in ``pipeline.py``).
+    ``%%rat_sql``, ``%rat_sql``, ``%rat_ingest``, ``%rat_tables``, ``%rat_history``, ``%rat_doc``,
+    ``%rat_dev`` and ``%rat_cache`` (``%rat_pipeline`` is in ``pipeline.py``).
 
     Args:
         shell: The IPython shell.
@@ -112,6 +112,23 @@ class RatMagics(Magics):
         from .catalog import run_history
 
         return run_history(self, line)
+
+    @no_var_expand
+    @line_magic
+    def rat_doc(self, line: str) -> Any:
+        """Show a table's documentation, or set some of it.
+
+        Usage::
+
+            %rat_doc ns.table
+            %rat_doc ns.table [description="..."] [owner=NAME] [tags=a,b] [pii=col,col] [col.NAME="..."]
+
+        ``tags=`` and ``pii=`` replace the table's; ``col.NAME=`` documents a column (``col.a.b=`` a nested
+        field); an empty value (``description=""``) clears. Values not given stay as they are.
+        """
+        from .doc import run_doc
+
+        return run_doc(self, line)
 
     @no_var_expand
     @line_magic

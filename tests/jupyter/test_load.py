@@ -53,6 +53,7 @@ def test_load_ext_is_cheap(tmp_path: Path) -> None:
     assert report["magics"] == [
         "rat_cache",
         "rat_dev",
+        "rat_doc",
         "rat_history",
         "rat_ingest",
         "rat_pipeline",
