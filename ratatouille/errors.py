@@ -88,3 +88,17 @@ class EngineError(RatError):
         super().__init__(message)
         self.sql = sql
         self.line = line
+
+
+class CheckFailed(RatError):
+    """Data-quality checks of severity ``error`` found violating rows (raised only when asked to).
+
+    Attributes:
+        results: Every result of the run (``CheckResult``), the passing ones included.
+    """
+
+    http_status = 422
+
+    def __init__(self, message: str, *, results: list[object]) -> None:
+        super().__init__(message)
+        self.results = results

@@ -12,6 +12,7 @@ import pandas as pd
 
 from .errors import InvalidInput
 from .frames import clean, nulls, to_arrow
+from .sdk_checks import ChecksMixin
 from .sdk_dev import DevMixin
 from .sdk_docs import DocsMixin
 from .sdk_files import FilesMixin
@@ -35,7 +36,7 @@ def default_mode(mode: str | None, merge_keys: list[str] | str | None) -> str:
     return "merge" if merge_keys else "overwrite"
 
 
-class Rat(DevMixin, DocsMixin, FilesMixin, ServingMixin, TablesMixin):
+class Rat(ChecksMixin, DevMixin, DocsMixin, FilesMixin, ServingMixin, TablesMixin):
     """The SDK. Every call runs on :attr:`session`, opened lazily from the environment.
 
     The calls of each feature live in a mixin of their own: :class:`~ratatouille.sdk_dev.DevMixin`,

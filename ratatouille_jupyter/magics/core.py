@@ -15,7 +15,7 @@ class RatMagics(Magics):
     """The notebook magics and their ``%config`` options.
 
     ``%%rat_sql``, ``%rat_sql``, ``%rat_ingest``, ``%rat_tables``, ``%rat_history``, ``%rat_doc``,
-    ``%rat_dev`` and ``%rat_cache`` (``%rat_pipeline`` is in ``pipeline.py``).
+    ``%rat_dev``, ``%rat_cache`` and ``%rat_check`` / ``%%rat_check`` (``%rat_pipeline``: ``pipeline.py``).
 
     Args:
         shell: The IPython shell.
@@ -166,3 +166,23 @@ class RatMagics(Magics):
         from .cache import run_cache
 
         return run_cache(self, line)
+
+    @no_var_expand
+    @line_cell_magic
+    def rat_check(self, line: str, cell: str | None = None) -> Any:
+        """Run data-quality checks; show one line per check and the violating rows of failures.
+
+        Usage::
+
+            %rat_check [severity=error|warn] [name=NAME] [branch=NAME] ns.table not_null(id) unique(id)
+                       accepted_values(region, ['north', 'south']) row_count(>0) fresh(order_ts, 24h)
+
+            %%rat_check [table=ns.table] [severity=error|warn] [name=NAME] [branch=NAME]
+            SELECT ... FROM {ns.table} WHERE ...   -- the rows that violate the rule
+
+        A failed check is a result (✗ and its first rows), not an error. Results are kept as the last of
+        each check (``rat.check_results()``). Returns the list of results.
+        """
+        from .check import run_check
+
+        return run_check(self, line, cell)

@@ -52,6 +52,7 @@ def test_load_ext_is_cheap(tmp_path: Path) -> None:
     assert report["loaded"] == [], report
     assert report["magics"] == [
         "rat_cache",
+        "rat_check",
         "rat_dev",
         "rat_doc",
         "rat_history",
@@ -60,6 +61,6 @@ def test_load_ext_is_cheap(tmp_path: Path) -> None:
         "rat_sql",
         "rat_tables",
     ]
-    assert report["cell_magics"] == ["rat_sql"]
+    assert report["cell_magics"] == ["rat_check", "rat_sql"]
     assert report["rat"] and not report["session_opened"]
     assert not (tmp_path / "home").exists()

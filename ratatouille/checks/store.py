@@ -1,0 +1,94 @@
+"""The last result of each check, per table, in the lakehouse home: ``<home>/checks/<ns>.<table>.json``.
+
+Each file maps a check's name to its latest result (see :meth:`~.model.CheckResult.to_dict`), written
+whole to a temporary file that then replaces the old one, so a reader never sees half a file. Storing is
+best effort: a failure to write is a warning and never fails the checks that ran.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..sqltext import TableRef
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from .model import CheckResult
+
+FOLDER = "checks"
+_lock = threading.Lock()
+
+
+def checks_folder(settings: Settings) -> Path:
+    """Where the results are kept."""
+    return Path(settings.home) / FOLDER
+
+
+def _file(settings: Settings, table: str) -> Path:
+    return checks_folder(settings) / f"{TableRef.parse(table).identifier}.json"
+
+
+def save_results(settings: Settings, results: Iterable[CheckResult]) -> None:
+    """Keep each result as the latest of its (table, name); warn (never raise) when it cannot be written."""
+    by_table: dict[str, list[CheckResult]] = {}
+    for result in results:
+        by_table.setdefault(result.table, []).append(result)
+    for table, found in by_table.items():
+        try:
+            with _lock:
+                path = _file(settings, table)
+                stored = _read(path) if path.exists() else {}
+                stored.update({r.name: r.to_dict() for r in found})
+                _write_atomically(path, {"table": table, "checks": stored})
+        except (OSError, ValueError, TypeError) as e:
+            warnings.warn(f"the results of the checks on {table} were not stored: {e}", stacklevel=3)
+
+
+def last_results(settings: Settings, table: str | None = None) -> list[dict[str, Any]]:
+    """The stored results (dicts), of one table or of all, sorted by table and check name.
+
+    A file that cannot be read is skipped with a warning.
+    """
+    if table is not None:
+        paths = [_file(settings, table)]
+    else:
+        folder = checks_folder(settings)
+        paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    rows: list[dict[str, Any]] = []
+    for path in paths:
+        if not path.exists():
+            continue
+        try:
+            stored = _read(path)
+        except (OSError, ValueError) as e:
+            warnings.warn(f"cannot read the stored check results {path}: {e}", stacklevel=2)
+            continue
+        rows.extend(stored[name] for name in sorted(stored))
+    return rows
+
+
+def _read(path: Path) -> dict[str, dict[str, Any]]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    checks = data.get("checks") if isinstance(data, dict) else None
+    if not isinstance(checks, dict):
+        raise ValueError("not a check results file")
+    return checks
+
+
+def _write_atomically(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1, default=str)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
