@@ -104,9 +104,12 @@ class Rat(ChecksMixin, DevMixin, DocsMixin, FilesMixin, ServingMixin, TablesMixi
         """Drop every cached snapshot, forget fill failures, reset the counters; return the count dropped."""
         return self.session.engine.cache.clear()
 
-    def transform_preview(self, sql: str) -> str:
-        """The SQL the engine will run, references expanded (it never holds a secret)."""
-        return self.session.preview(sql)
+    def transform_preview(self, sql: str, target: str | None = None) -> str:
+        """The SQL the engine will run, references expanded (it never holds a secret).
+
+        With ``target``, ``{ns.t@new}`` reads what a transform to ``target`` would read now.
+        """
+        return self.session.preview(sql, target=target)
 
     # -- writing ---------------------------------------------------------------------------------------
 
@@ -139,6 +142,7 @@ class Rat(ChecksMixin, DevMixin, DocsMixin, FilesMixin, ServingMixin, TablesMixi
         mode: str | None = None,
         params: dict[str, Any] | None = None,
         partition_by: list[str] | str | None = None,
+        on_rewrite: str = "error",
     ) -> dict[str, Any]:
         """Run SQL and write the result to ``target``.
 
@@ -151,13 +155,17 @@ class Rat(ChecksMixin, DevMixin, DocsMixin, FilesMixin, ServingMixin, TablesMixi
             params: Query parameters.
             partition_by: Partition terms when the call creates the table, such as
                 ``["day(event_ts)", "bucket(16, user_id)"]`` (a plain column is identity).
+            on_rewrite: What a ``{ns.t@new}`` read does when that table's rows were changed or removed
+                (merge, delete, overwrite) since ``target`` last consumed it: ``error`` (the default: a
+                clear error, nothing written) or ``full`` (read every ``@new`` table in full; an append
+                then replaces the target).
 
         Returns:
             ``rows`` (or ``inserted``/``updated``), ``mode``, ``target``, ``branch``, ``snapshot_id``.
         """
         result = self.session.transform(
             sql, target, mode=default_mode(mode, merge_keys), merge_keys=merge_keys, parameters=params,
-            partition_by=partition_by,
+            partition_by=partition_by, on_rewrite=on_rewrite,
         )  # fmt: skip
         return result.to_dict()
 

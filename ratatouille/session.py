@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from .errors import Conflict, InvalidInput, NotFound
+from .incremental import Incremental
 from .reading import MAIN, ReadPlan, ResolvedTable, plan_read, resolve, source_sql
 from .sql.pruning import pruning_enabled, reference_filters, table_filter
 from .sqltext import (
@@ -155,9 +156,16 @@ class Lakehouse:
         """Resolve a reference against this session's active branch."""
         table_ref = ref if isinstance(ref, TableRef) else TableRef.parse(ref)
         _refuse_staging(table_ref)
+        if table_ref.new:
+            raise InvalidInput(
+                f"{{{table_ref}}} reads the rows a transform's target has not consumed yet: use it in "
+                "the SQL of rat.transform(sql, target)"
+            )
         return resolve(self.catalog, table_ref, self.branch)
 
-    def expand(self, sql: str, cached: bool = False, fill: bool = True) -> ExpandedSQL:
+    def expand(
+        self, sql: str, cached: bool = False, fill: bool = True, incremental: Incremental | None = None
+    ) -> ExpandedSQL:
         """Replace each ``{ns.t}`` reference (and ``{temp.name}``) by a snapshot-pinned read.
 
         Each reference reads only the data files that may hold rows its query keeps (file pruning,
@@ -169,6 +177,8 @@ class Lakehouse:
                 is shown or handed to another engine.
             fill: With ``cached``, also fill the cache with a snapshot it lacks (off for one-shot reads,
                 such as a transform's, which a fill of every column would only slow down).
+            incremental: The positions ``{ns.t@new}`` references read from (a transform's); without
+                it, ``@new`` is refused.
         """
         if not isinstance(sql, str) or not sql.strip():
             raise InvalidInput("the SQL is empty")
@@ -185,6 +195,19 @@ class Lakehouse:
             if key not in rendered:
                 if f.table.namespace == TEMP_NAMESPACE:
                     rendered[key] = self._temp_source(f.table)
+                elif f.table.new:
+                    if incremental is None:
+                        raise InvalidInput(
+                            f"{{{f.table}}} reads the rows a transform's target has not consumed yet: use it "
+                            "in rat.transform(sql, target) or %%rat_sql target=..., not in a plain query"
+                        )
+                    resolved = self.resolve(TableRef(f.table.namespace, f.table.name))
+                    resolved = ResolvedTable(f.table, resolved.table, resolved.snapshot_id, resolved.branch)
+                    plan = incremental.plan(resolved)
+                    expanded.tables.append(resolved)
+                    expanded.reads.append(plan)
+                    expanded.cached.append("")  # not a whole snapshot: never the snapshot cache's
+                    rendered[key] = source_sql(self.engine, resolved, plan)
                 else:
                     resolved = self.resolve(f.table)
                     meta = resolved.table.metadata
@@ -276,9 +299,16 @@ class Lakehouse:
             stats.cached = [".".join(t.table.name()) for t, name in served if name]
         return result
 
-    def preview(self, sql: str) -> str:
-        """The SQL the engine would run (references expanded; it holds no credential)."""
-        return self.expand(sql).sql
+    def preview(self, sql: str, target: str | None = None) -> str:
+        """The SQL the engine would run (references expanded; it holds no credential).
+
+        With ``target``, ``{ns.t@new}`` references read what a transform to ``target`` would read now.
+        """
+        incremental = None
+        if target is not None:
+            identifier = self._write_target(target).identifier
+            incremental = Incremental.load(self.catalog, identifier, self.branch)
+        return self.expand(sql, incremental=incremental).sql
 
     # -- writes ----------------------------------------------------------------------------------------
 
@@ -350,14 +380,23 @@ class Lakehouse:
         merge_keys: list[str] | str | None = None,
         parameters: Mapping[str, Any] | None = None,
         partition_by: str | Sequence[str] | None = None,
+        on_rewrite: str = "error",
     ) -> WriteResult:
-        """Run SQL and write its result to ``target``."""
+        """Run SQL and write its result to ``target``.
+
+        ``{ns.t@new}`` references read only the rows ``target`` has not consumed yet; the positions are
+        committed with the data (see :mod:`ratatouille.incremental`). ``on_rewrite="full"``: when such a
+        source was rewritten (merge, delete, overwrite) since, every ``@new`` source is read in full and an
+        append becomes an overwrite of the target.
+        """
         from .tables.partitioning import normalize_partition_by
         from .tables.writing import check_mode
 
         keys = [merge_keys] if isinstance(merge_keys, str) else merge_keys
         check_mode(mode, keys)  # fail before running anything
         normalize_partition_by(partition_by)
+        if on_rewrite not in ("error", "full"):
+            raise InvalidInput(f"unknown on_rewrite {on_rewrite!r}: use 'error' or 'full'")
         ref = self._write_target(target)
         # Recorded so that dev mode can replay the transform on a newer main (rebase).
         recorded = {
@@ -365,20 +404,39 @@ class Lakehouse:
             "merge_keys": ",".join(keys or []),
             **parameter_properties(parameters, self.settings.record_parameters),  # values only if opted in
         }
+        incremental = any(f.table is not None and f.table.new for f in find_placeholders(sql))
         for _ in range(MAX_ATTEMPTS):
-            expanded = self.expand(sql, cached=True, fill=False)
+            load = Incremental.load
+            inc = load(self.catalog, ref.identifier, self.branch, on_rewrite) if incremental else None
+            expanded = self.expand(sql, cached=True, fill=False, incremental=inc)
+            write_mode, context = mode, recorded
+            if inc is not None and inc.full:
+                # A source was rewritten: read every @new source in full, and replace what it fed.
+                inc = Incremental.load(self.catalog, ref.identifier, self.branch, on_rewrite)
+                inc.read_all = True
+                expanded = self.expand(sql, cached=True, fill=False, incremental=inc)
+                write_mode = "overwrite" if mode == "append" else mode
             # A query that reads the table it writes (its head, not a pinned snapshot) must write on that
             # same head: a commit landing in between would be lost by an overwrite or merge computed from
-            # the older rows. The write checks it, and the query runs again when the head moved.
+            # the older rows. The write checks it, and the query runs again when the head moved. An
+            # incremental run too: its positions were read on that head.
             read = {
                 t.snapshot_id
                 for t in expanded.tables
                 if t.ref.identifier == ref.identifier and not t.ref.is_pinned
             }
+            if inc is not None:
+                context = {**recorded, "consumed": inc.recorded}
+                if inc.target_head is not None:
+                    read.add(inc.target_head)
             data = self._run(expanded, parameters)
+            if inc is not None and inc.unchanged and data.num_rows == 0 and write_mode in ("append", "merge"):
+                # Nothing arrived and the positions stay: no snapshot at all.
+                return WriteResult(ref.identifier, write_mode, self.branch, 0, 0, 0, inc.target_head)
             try:
-                return self.write(data, target, mode=mode, merge_keys=keys, operation=f"transform:{mode}",
-                                  context=recorded, partition_by=partition_by,
+                return self.write(data, target, mode=write_mode, merge_keys=keys,
+                                  operation=f"transform:{write_mode}", context=context,
+                                  partition_by=partition_by,
                                   source_snapshot=read.pop() if len(read) == 1 else None)  # fmt: skip
             except SourceMoved:
                 continue

@@ -19,7 +19,9 @@ _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 _IDENT_RE = re.compile(rf"^{_IDENT}$")
 # A ref after "@": a branch/tag name (letters, digits, _ - . /), a snapshot id, or an ISO time.
 _REF = r"[A-Za-z0-9_][A-Za-z0-9_./:+-]*(?:[ T][0-9:.+-]+)?"
-_REFERENCE_RE = re.compile(rf"\{{\s*({_IDENT})\.({_IDENT})(?:@({_REF}))?\s*\}}")
+_REFERENCE_RE = re.compile(rf"\{{\s*({_IDENT})\.({_IDENT})(?:@({_REF}))?(?:@({_REF}))?\s*\}}")
+#: The suffix of an incremental read: ``{ns.t@new}`` reads the rows the write's target has not consumed.
+NEW = "new"
 _PARAM_RE = re.compile(rf"\{{\s*({_IDENT})\s*\}}")
 _ISO_TIME_RE = re.compile(
     r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
@@ -71,6 +73,8 @@ def validate_branch_name(name: str) -> str:
         raise InvalidInput(
             f"invalid branch name {name!r}: use letters, digits, '_', '-', '.', '/' (at most 200 characters)"
         )
+    if name == NEW:
+        raise InvalidInput(f"{NEW!r} cannot name a branch: '{{ns.t@{NEW}}}' reads a table's new rows")
     return name
 
 
@@ -84,6 +88,7 @@ class TableRef:
         ref: A branch or tag name, or None for the session's active ref.
         snapshot_id: A pinned snapshot id, or None.
         as_of: A point in time (the snapshot current then), or None.
+        new: ``@new``: only the rows that arrived since the write's target last consumed the table.
     """
 
     namespace: str
@@ -91,6 +96,7 @@ class TableRef:
     ref: str | None = None
     snapshot_id: int | None = None
     as_of: dt.datetime | None = None
+    new: bool = False
 
     @property
     def identifier(self) -> str:
@@ -99,8 +105,8 @@ class TableRef:
 
     @property
     def is_pinned(self) -> bool:
-        """True when the reference names a ref, snapshot or time rather than the active branch."""
-        return self.ref is not None or self.snapshot_id is not None or self.as_of is not None
+        """True when the reference names a ref, snapshot, time or ``@new`` rather than the active branch."""
+        return self.ref is not None or self.snapshot_id is not None or self.as_of is not None or self.new
 
     def __str__(self) -> str:
         suffix = ""
@@ -110,6 +116,8 @@ class TableRef:
             suffix = f"@{self.snapshot_id}"
         elif self.as_of is not None:
             suffix = f"@{self.as_of.isoformat()}"
+        elif self.new:
+            suffix = f"@{NEW}"
         return f"{self.identifier}{suffix}"
 
     @classmethod
@@ -133,9 +141,18 @@ class TableRef:
 
 
 def _ref_from_match(match: re.Match[str]) -> TableRef:
-    namespace, name, at = match.group(1), match.group(2), match.group(3)
+    namespace, name, at, second = match.group(1), match.group(2), match.group(3), match.group(4)
+    if second is not None:
+        if NEW in (at, second):
+            raise InvalidInput(
+                f"invalid reference {match.group(0)!r}: '@{NEW}' takes no branch, snapshot or time; write "
+                f"{{{namespace}.{name}@{NEW}}} (it reads the session's branch)"
+            )
+        raise InvalidInput(f"invalid reference {match.group(0)!r}: use one '@' suffix at most")
     if at is None:
         return TableRef(namespace, name)
+    if at == NEW:
+        return TableRef(namespace, name, new=True)
     if at.isdigit():
         return TableRef(namespace, name, snapshot_id=int(at))
     if _ISO_TIME_RE.match(at):

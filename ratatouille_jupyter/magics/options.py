@@ -21,7 +21,10 @@ from ratatouille.sqltext import TableRef, validate_branch_name
 WRITE_MODES = ("append", "overwrite", "overwrite_partitions", "merge")
 INGEST_MODES = ("append", "overwrite", "overwrite_partitions")
 RESULT_TYPES = ("pandas", "arrow")
-SQL_OPTIONS = ("target", "mode", "merge_keys", "partition_by", "branch", "limit", "name", "result")
+SQL_OPTIONS = (
+    "target", "mode", "merge_keys", "partition_by", "on_rewrite", "branch", "limit", "name", "result",
+)  # fmt: skip
+ON_REWRITE = ("error", "full")
 SQL_FLAGS = ("preview",)
 INGEST_OPTIONS = ("sheet", "mode", "extract_from_filename", "parser", "partition_by", "name")
 
@@ -41,6 +44,7 @@ class SQLOptions:
             else overwrite).
         merge_keys: Key columns of a merge.
         partition_by: Partition terms for a table the write creates (``day(ts),bucket(16,id)``).
+        on_rewrite: ``error`` or ``full``: what a ``{ns.t@new}`` read does when its table was rewritten.
         branch: Branch to run on for this cell only.
         limit: Rows to display (None: the session's ``display_limit``).
         name: Variable the result is assigned to.
@@ -52,6 +56,7 @@ class SQLOptions:
     mode: str | None = None
     merge_keys: list[str] | None = None
     partition_by: list[str] | None = None
+    on_rewrite: str | None = None
     branch: str | None = None
     limit: int | None = None
     name: str | None = None
@@ -115,6 +120,8 @@ def parse_sql_options(tokens: list[str]) -> SQLOptions:
             if not keys:
                 raise UsageError("merge_keys needs column names, for example merge_keys=id or id,day")
             opts.merge_keys = keys
+        elif key == "on_rewrite":
+            opts.on_rewrite = _choice(value, ON_REWRITE, "on_rewrite")
         elif key == "branch":
             opts.branch = _branch(value)
         elif key == "limit":
@@ -123,8 +130,10 @@ def parse_sql_options(tokens: list[str]) -> SQLOptions:
             opts.name = variable_name(value)
         elif key == "result":
             opts.result = _choice(value, RESULT_TYPES, "result")
-    if opts.target is None and (opts.mode or opts.merge_keys or opts.partition_by):
-        raise UsageError("mode=, merge_keys= and partition_by= describe a write: add target=namespace.table")
+    if opts.target is None and (opts.mode or opts.merge_keys or opts.partition_by or opts.on_rewrite):
+        raise UsageError(
+            "mode=, merge_keys=, partition_by= and on_rewrite= describe a write: add target=namespace.table"
+        )
     if opts.mode == "merge" and not opts.merge_keys:
         raise UsageError("mode=merge needs merge_keys=, for example merge_keys=id")
     if opts.merge_keys and opts.mode not in (None, "merge"):

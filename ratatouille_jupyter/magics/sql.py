@@ -131,6 +131,7 @@ def write(magics: RatMagics, bound: BoundSQL, opts: SQLOptions) -> WriteSummary:
                 merge_keys=keys,
                 parameters=bound.parameters or None,
                 partition_by=opts.partition_by,
+                on_rewrite=opts.on_rewrite or "error",
             ),
             show_progress=magics.progress,
             delay_s=magics.progress_delay,
@@ -154,4 +155,4 @@ def preview(magics: RatMagics, bound: BoundSQL, opts: SQLOptions) -> SQLPreview:
         keys = f" on {', '.join(opts.merge_keys)}" if opts.merge_keys else ""
         note = f"would write to {opts.target} ({mode}{keys}) on branch {session.branch}"
     parameters = {name: (bound.types[name], value) for name, value in bound.parameters.items()}
-    return SQLPreview(session.preview(bound.sql), parameters, note)
+    return SQLPreview(session.preview(bound.sql, target=opts.target), parameters, note)

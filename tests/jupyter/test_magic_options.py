@@ -51,7 +51,12 @@ def test_line_form_splits_leading_options_from_sql() -> None:
         ("target=silver.x target=silver.y", "option target is given twice"),
         ("target=nonamespace", "target: invalid table name 'nonamespace'"),
         ("target=silver.x mode=upsert", "mode='upsert' is not one of: append, overwrite, overwrite_"),
-        ("mode=append", "mode=, merge_keys= and partition_by= describe a write: add target=namespace.table"),
+        (
+            "mode=append",
+            "mode=, merge_keys=, partition_by= and on_rewrite= describe a write: add target=namespace.table",
+        ),
+        ("on_rewrite=full", "describe a write"),
+        ("target=a.b on_rewrite=never", "on_rewrite"),
         ("merge_keys=id", "describe a write"),
         ("target=silver.x mode=merge", "mode=merge needs merge_keys="),
         ("target=silver.x mode=append merge_keys=id", "merge_keys= only applies to mode=merge"),
