@@ -266,3 +266,17 @@ def test_a_pipeline_context_keeps_its_own_stamps(sales: Any) -> None:
         assert rat.session.context == {"notebook": "pipelines/daily.ipynb", "cell": "7", "run_id": "r1"}
     finally:
         rat.session.context.clear()
+
+
+def test_incremental_cell_reads_new_rows_once(sales: Any) -> None:
+    cell = "SELECT id, qty FROM {bronze.sales@new}"
+    first = sales.run_cell_magic("rat_sql", "target=silver.inc mode=append", cell)
+    assert first["rows"] == 4
+    rat.ice_ingest_df(SALES.assign(id=SALES.id + 10), "bronze.sales")
+    shown = sales.run_cell_magic("rat_sql", "target=silver.inc mode=append --preview", cell)
+    assert "{bronze.sales@new}" not in str(shown)
+    assert sales.run_cell_magic("rat_sql", "target=silver.inc mode=append", cell)["rows"] == 4
+    assert sales.run_cell_magic("rat_sql", "target=silver.inc mode=append", cell)["rows"] == 0
+    assert rat.query("SELECT count() AS n FROM {silver.inc}")["n"].tolist() == [8]
+    with pytest.raises(UsageError, match="plain query"):
+        sales.run_cell_magic("rat_sql", "", cell)
