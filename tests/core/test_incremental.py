@@ -199,3 +199,9 @@ def test_preview_and_cache(rat: Rat) -> None:
 def test_new_is_not_a_branch_name(rat: Rat) -> None:
     with pytest.raises(InvalidInput, match="cannot name a branch"):
         rat.dev_start("new")
+
+
+def test_a_position_not_in_the_source_history_is_a_clear_error(rat: Rat) -> None:
+    inc = Incremental("silver.events", "main", previous={"bronze.events": 1})
+    with pytest.raises(Conflict, match=r"consumed \(1\) is not in the history"):
+        rat.session.expand(SQL, incremental=inc)
