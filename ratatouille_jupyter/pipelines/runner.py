@@ -197,6 +197,7 @@ def _attempt(
             record.published = {table: str(snapshot) for table, snapshot in e.changed.items()}
         return
     record.status, record.published = SUCCESS, published
+    _describe_published(lh, spec, published, say)
     record.undeclared = sorted(set(published) - set(spec.writes))
     say(record.message())
 
@@ -208,6 +209,21 @@ def _publish(lh: Lakehouse, branch: str) -> dict[str, str]:
     result = publish(lh, branch)
     _drop_quietly(lh, branch)  # published already: a branch left behind is dropped by the expiry
     return {table: str(snapshot) for table, snapshot in result["published"].items()}
+
+
+def _describe_published(lh: Lakehouse, spec: PipelineSpec, published: Mapping[str, str], say: Log) -> None:
+    """Give each published table without a description the notebook's first Markdown cell."""
+    if not spec.description:
+        return
+    from ratatouille.documenting import describe, document
+
+    for table in published:
+        try:
+            if not describe(lh.catalog, table).description:
+                document(lh.catalog, table, description=spec.description)
+                say(f"{table}: described by the notebook's first Markdown cell")
+        except Exception as e:  # documentation never fails a published run
+            say(f"could not set the description of {table}: {type(e).__name__}: {e}")
 
 
 def _drop_quietly(lh: Lakehouse, branch: str) -> None:

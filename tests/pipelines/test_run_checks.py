@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dagster as dg
 import pyarrow as pa
 import pytest
 
 from ratatouille.catalog import load_table
 from ratatouille.cli import run as rat_cli
 from ratatouille.config import Settings
+from ratatouille.errors import NotFound
 from ratatouille.sdk import Rat
 from ratatouille.session import Lakehouse
 from ratatouille_jupyter.pipelines import records
@@ -81,3 +83,86 @@ def test_warn_checks_are_recorded_and_the_run_publishes(settings: Settings, pipe
     assert record.checks[2]["sample"] == [{"id": 2, "total": -1.0}]
     loaded = records.load_run(settings, "warned", record.run_id)
     assert loaded is not None and loaded.checks == record.checks
+
+
+def test_static_analysis_finds_the_checks_and_the_description(settings: Settings, pipelines: Path) -> None:
+    write_notebook(pipelines / "found.ipynb", [
+        WRITE,
+        "%rat_check severity=warn silver.orders not_null(id) unique(id)",
+        "%%rat_check table=silver.orders name=positive\nSELECT * FROM {silver.orders} WHERE total < 0",
+        'rat.check("SELECT * FROM {silver.orders} WHERE id > 9", severity="warn")',
+        "rat.check(computed)",
+    ], markdown_first="# Orders\nCleaned orders, one row per order.")  # fmt: skip
+    spec = discover(settings).get("found")
+    assert spec.description == "# Orders\nCleaned orders, one row per order."
+    names = [(t, n, s) for t, n, s in spec.checks]
+    assert names[:3] == [("silver.orders", "not_null(id)", "warn"), ("silver.orders", "unique(id)", "warn"),
+                         ("silver.orders", "positive", "error")]  # fmt: skip
+    assert names[3][1].startswith("sql_") and names[3][2] == "warn"
+    assert any("computed at run time" in w for w in spec.warnings)
+
+
+def test_dagster_reports_asset_checks_and_table_docs(
+    settings: Settings, pipelines: Path, tmp_path: Path
+) -> None:
+    from ratatouille.documenting import describe, document
+    from ratatouille_jupyter.pipelines.dagster_defs import build_definitions
+
+    lh = Lakehouse(settings)
+    lh.write(pa.table({"k": [1], "email": ["a@b.c"]}), "silver.people")
+    document(
+        lh.catalog, "silver.people", description="People we know.", owner="ana", tags=["crm"], pii=["email"]
+    )
+    write_notebook(pipelines / "docs.ipynb", [
+        WRITE + '\nrat.ice_ingest_df(pd.DataFrame({"k": [2], "email": ["x@y.z"]}), "silver.people")',
+        "%rat_check severity=warn silver.orders unique(id)",
+        'rat.check("silver.orders not_null(id)")',
+    ], markdown_first="Cleaned orders.")  # fmt: skip
+    defs = build_definitions(settings)
+    orders, people = dg.AssetKey(["silver", "orders"]), dg.AssetKey(["silver", "people"])
+    graph = defs.resolve_asset_graph()
+    assert graph.get(orders).description == "Cleaned orders."  # no table yet: the first Markdown cell
+    assert graph.get(people).description == "People we know."
+    meta = graph.get(people).metadata
+    assert meta["owner"] == "ana" and meta["tags"].value == ["crm"] and meta["pii_columns"].value == ["email"]
+    assert {c.name for c in graph.asset_check_keys} == {"unique_id", "not_null_id"}
+
+    (tmp_path / "dagster").mkdir()
+    instance = dg.DagsterInstance.local_temp(str(tmp_path / "dagster"))
+    result = dg.materialize(list(defs.assets or []), instance=instance, raise_on_error=False)  # type: ignore[arg-type]
+    assert result.success
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert set(evaluations) == {"unique_id", "not_null_id"}
+    unique = evaluations["unique_id"]
+    assert unique.asset_key == orders and not unique.passed and unique.severity == dg.AssetCheckSeverity.WARN
+    assert unique.metadata["count"].value == 1 and unique.metadata["sample"].value == [
+        {"id": 2, "duplicates": 2}
+    ]
+    assert (
+        evaluations["not_null_id"].passed
+        and evaluations["not_null_id"].severity == dg.AssetCheckSeverity.ERROR
+    )
+    assert describe(lh.catalog, "silver.orders").description == "Cleaned orders."  # set on publish
+    assert describe(lh.catalog, "silver.people").description == "People we know."  # kept
+    lh.close()
+
+
+def test_a_failing_error_check_fails_the_dagster_run_with_its_evaluation(
+    settings: Settings, pipelines: Path, tmp_path: Path
+) -> None:
+    from ratatouille_jupyter.pipelines.dagster_defs import build_definitions
+
+    write_notebook(pipelines / "bad.ipynb", [WRITE, "%rat_check silver.orders unique(id)"])
+    defs = build_definitions(settings)
+    (tmp_path / "dagster").mkdir()
+    instance = dg.DagsterInstance.local_temp(str(tmp_path / "dagster"))
+    result = dg.materialize(list(defs.assets or []), instance=instance, raise_on_error=False)  # type: ignore[arg-type]
+    assert not result.success
+    [evaluation] = result.get_asset_check_evaluations()
+    assert evaluation.check_name == "unique_id" and not evaluation.passed
+    assert evaluation.severity == dg.AssetCheckSeverity.ERROR
+    assert not result.get_asset_materialization_events()
+    lh = Lakehouse(settings)
+    with pytest.raises(NotFound, match="exists on branch pipelines/bad/"):  # created on the run's branch only
+        load_table(lh.catalog, "silver.orders")
+    lh.close()
