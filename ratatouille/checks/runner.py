@@ -78,7 +78,8 @@ def run_checks(session: Lakehouse, checks: Sequence[Check], store: bool = True) 
 
     Every check is validated before any runs; a check whose SQL the engine refuses stops the run. The
     results are stored (see :mod:`.store`) only when every check ran; a store that cannot be written is a
-    warning, never a failure.
+    warning, never a failure. In a pipeline run (``RAT_CHECKS_LOG`` set), they are also reported to the
+    run, ``store=False`` or not.
 
     Raises:
         NotFound: A check's table does not exist.
@@ -92,10 +93,12 @@ def run_checks(session: Lakehouse, checks: Sequence[Check], store: bool = True) 
             raise InvalidInput(f"two checks on {check.table} are named {check.name!r}: give one another name")
         seen.add((check.table, check.name))
     results = [_run(session, check, table) for check, table in zip(checks, resolved, strict=True)]
-    if store and results:
-        from .store import save_results
+    if results:
+        from .store import log_run_results, save_results
 
-        save_results(session.settings, results)
+        log_run_results(results)  # in a pipeline run's kernel: the run gates its publish on them
+        if store:
+            save_results(session.settings, results)
     return results
 
 

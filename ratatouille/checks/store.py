@@ -3,6 +3,10 @@
 Each file maps a check's name to its latest result (see :meth:`~.model.CheckResult.to_dict`), written
 whole to a temporary file that then replaces the old one, so a reader never sees half a file. Storing is
 best effort: a failure to write is a warning and never fails the checks that ran.
+
+A process whose environment sets :data:`RUN_LOG_ENV` (the kernel of a pipeline run) also appends every
+result, as one JSON line, to the file it names (:func:`log_run_results`): the run reads them back with
+:func:`read_run_log` after the notebook ran, whatever happened to the per-table files meanwhile.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import os
 import tempfile
 import threading
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +27,8 @@ if TYPE_CHECKING:
     from .model import CheckResult
 
 FOLDER = "checks"
+#: The environment variable naming the file a pipeline run collects its checks in (JSON lines).
+RUN_LOG_ENV = "RAT_CHECKS_LOG"
 _lock = threading.Lock()
 
 
@@ -49,6 +55,44 @@ def save_results(settings: Settings, results: Iterable[CheckResult]) -> None:
                 _write_atomically(path, {"table": table, "checks": stored})
         except (OSError, ValueError, TypeError) as e:
             warnings.warn(f"the results of the checks on {table} were not stored: {e}", stacklevel=3)
+
+
+def log_run_results(results: Iterable[CheckResult], environ: Mapping[str, str] | None = None) -> None:
+    """Append each result as a JSON line to the file :data:`RUN_LOG_ENV` names (nothing when unset).
+
+    The lines of one call are written by one ``write`` on a file opened for appending. A file that
+    cannot be written is a warning: the run then finds no result for these checks.
+    """
+    target = (os.environ if environ is None else environ).get(RUN_LOG_ENV, "")
+    if not target:
+        return
+    text = "".join(json.dumps(r.to_dict(), default=str) + "\n" for r in results)
+    try:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "a", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as e:
+        warnings.warn(f"the results of the checks were not reported to the run ({target}): {e}", stacklevel=3)
+
+
+def read_run_log(path: Path) -> list[dict[str, Any]]:
+    """The results a run collected, the last of each (table, name), in the order they first ran.
+
+    A missing file is no result; a line that is not a result (a write cut short) is skipped.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for line in lines:
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict) and isinstance(row.get("table"), str) and isinstance(row.get("name"), str):
+            latest[(row["table"], row["name"])] = row
+    return list(latest.values())
 
 
 def last_results(settings: Settings, table: str | None = None) -> list[dict[str, Any]]:

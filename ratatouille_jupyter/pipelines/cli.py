@@ -118,6 +118,13 @@ def _run(
             return 1
         record = record_or_none
     print(record.message())
+    if record.checks:
+        passed = sum(1 for c in record.checks if c.get("passed"))
+        warned = sum(1 for c in record.checks if c.get("status") == "warn")
+        failed = len(record.failed_checks)
+        print(f"{len(record.checks)} checks: {failed} failed, {warned} warnings, {passed} passed")
+        for line in record.check_lines():
+            print(line)
     return 0 if record.ok else 1
 
 

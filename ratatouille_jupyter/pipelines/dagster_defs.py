@@ -10,6 +10,15 @@ For each pipeline notebook:
 * a job named after the pipeline (its Dagster-safe key), and a schedule ``<key>_schedule`` when the
   metadata has one (running by default: the daemon starts it without a click).
 
+Each asset's description is its table's (:func:`ratatouille.documenting.describe`), else the
+notebook's first Markdown cell; its metadata holds the table's owner, tags and PII columns.
+
+The data-quality checks found in the notebook (``%rat_check``, ``%%rat_check``, ``rat.check`` with
+literal arguments) on the tables it writes are Dagster asset checks of those assets; each run reports
+their results (passed, severity, the violating row count and a sample). A declared check the run did not
+reach is reported failed (``WARN``, ``ran: false``); results of checks not found statically are in the
+materializations' ``checks`` metadata.
+
 The lakehouse's table maintenance (:func:`ratatouille.tables.maintain`, every table's policy) is the job
 ``rat_maintenance``, scheduled by ``rat_maintenance_schedule``: nightly at 03:00 UTC by default, or
 ``RAT_MAINTENANCE_SCHEDULE`` (a cron expression; ``off`` for none) in ``RAT_MAINTENANCE_TIMEZONE``.
@@ -21,6 +30,7 @@ run's branch, and on failure the failing cell.
 
 import logging
 import os
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,6 +39,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from ratatouille.config import Settings
+from ratatouille.documenting import TableDoc, describe
 from ratatouille.errors import ConfigError, RatError
 
 from .layout import op_name
@@ -54,30 +65,126 @@ def asset_keys(spec: PipelineSpec) -> list[dg.AssetKey]:
     return [table_key(t) for t in spec.writes]
 
 
+def check_name(name: str, taken: set[str]) -> str:
+    """A Dagster-safe check name for a ratatouille check name (``not_null(id)`` -> ``not_null_id``)."""
+    base = re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_]", "_", name)).strip("_") or "check"
+    safe, n = base, 2
+    while safe in taken:
+        safe, n = f"{base}_{n}", n + 1
+    taken.add(safe)
+    return safe
+
+
+def check_specs(spec: PipelineSpec) -> dict[tuple[str, str], dg.AssetCheckSpec]:
+    """(table, check name) -> the Dagster asset check, for the checks found on tables the notebook writes."""
+    out: dict[tuple[str, str], dg.AssetCheckSpec] = {}
+    taken: dict[str, set[str]] = {}
+    for table, name, severity in spec.checks:
+        if table in spec.writes:
+            safe = check_name(name, taken.setdefault(table, set()))
+            out[(table, name)] = dg.AssetCheckSpec(
+                safe, asset=table_key(table), description=f"{name} ({severity})", metadata={"check": name}
+            )
+    return out
+
+
+def table_docs(settings: Settings, tables: list[str]) -> dict[str, TableDoc]:
+    """The documentation of the tables that exist (a catalog that cannot be read: none)."""
+    if not tables:
+        return {}
+    from ratatouille.catalog import open_catalog
+
+    try:
+        catalog = open_catalog(settings)
+    except Exception as e:  # the code location still loads, without the docs
+        _log.warning("table docs not read: %s", e)
+        return {}
+    docs: dict[str, TableDoc] = {}
+    for table in tables:
+        try:
+            docs[table] = describe(catalog, table)
+        except Exception:  # not created yet, unreadable: the notebook's description
+            continue
+    return docs
+
+
+def asset_description(spec: PipelineSpec, table: str, doc: TableDoc | None) -> str:
+    """The table's description, else the notebook's first Markdown cell, else where it is written."""
+    if doc is not None and doc.description:
+        return doc.description
+    if spec.description:
+        return spec.description
+    cell = f" (cell {spec.writes[table]})" if table in spec.writes else ""
+    return f"Written by the pipeline notebook {spec.path.name}{cell}."
+
+
+def _doc_metadata(doc: TableDoc | None) -> dict[str, Any]:
+    if doc is None:
+        return {}
+    out: dict[str, Any] = {}
+    if doc.owner:
+        out["owner"] = doc.owner
+    if doc.tags:
+        out["tags"] = dg.MetadataValue.json(list(doc.tags))
+    if doc.pii:
+        out["pii_columns"] = dg.MetadataValue.json(list(doc.pii))
+    return out
+
+
+def _check_result(key: dg.AssetKey, safe: str, result: dict[str, Any] | None) -> dg.AssetCheckResult:
+    if result is None:
+        return dg.AssetCheckResult(
+            asset_key=key,
+            check_name=safe,
+            passed=False,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"ran": False},
+            description="the run did not reach this check",
+        )
+    sample = result.get("sample") or []
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=safe,
+        passed=bool(result.get("passed")),
+        severity=dg.AssetCheckSeverity.ERROR
+        if result.get("severity") == "error"
+        else dg.AssetCheckSeverity.WARN,
+        metadata={
+            "count": int(result.get("count") or 0),
+            "sample": dg.MetadataValue.json(sample),
+            "branch": str(result.get("branch") or ""),
+            "snapshot_id": str(result.get("snapshot_id") or ""),
+            "sql": dg.MetadataValue.md(f"```sql\n{result.get('sql', '')}\n```"),
+        },
+    )
+
+
 def pipeline_asset(spec: PipelineSpec, settings: Settings) -> dg.AssetsDefinition:
     """The multi-asset that runs one pipeline notebook."""
     keys = asset_keys(spec)
+    docs = table_docs(settings, list(spec.writes))
     outs = {
         "__".join(key.path): dg.AssetOut(
             key=key,
             group_name=key.path[0],
-            description=f"Written by the pipeline notebook {spec.path.name}"
-            + (f" (cell {spec.writes[table]})." if (table := ".".join(key.path)) in spec.writes else "."),
-            metadata={"pipeline": spec.name, "notebook": str(spec.path)},
+            description=asset_description(spec, table := ".".join(key.path), docs.get(table)),
+            metadata={"pipeline": spec.name, "notebook": str(spec.path), **_doc_metadata(docs.get(table))},
             kinds={"iceberg", "notebook"} if spec.writes else {"notebook"},
         )
         for key in keys
     }
+    declared = check_specs(spec)
 
     @dg.multi_asset(
         name=op_name(spec.key),
         outs=outs,
         deps=[table_key(t) for t in spec.reads],
+        check_specs=list(declared.values()),
         config_schema={"parameters": dg.Field(dg.Permissive(), default_value={}, is_required=False)},
         description=f"Runs {spec.path} papermill-style on its own branch; publishes when it succeeds.",
         op_tags={"ratatouille/pipeline": spec.name},
     )
-    def _run(context: AssetExecutionContext) -> Iterator[dg.MaterializeResult[Any]]:
+    def _run(context: AssetExecutionContext) -> Iterator[dg.MaterializeResult[Any] | dg.AssetCheckResult]:
         config = context.op_execution_context.op_config or {}
 
         def say(text: str) -> None:
@@ -91,6 +198,10 @@ def pipeline_asset(spec: PipelineSpec, settings: Settings) -> dg.AssetsDefinitio
         except RatError as e:
             raise dg.Failure(description=f"pipeline {spec.name}: {e}") from e
         notebook = dg.MetadataValue.notebook(record.output)
+        results = {(c.get("table"), c.get("name")): c for c in record.checks}
+        for (table, name), check in declared.items():
+            if (table, name) in results or record.ok:
+                yield _check_result(table_key(table), check.name, results.get((table, name)))
         if not record.ok:
             raise dg.Failure(
                 description=record.message(),
@@ -101,6 +212,7 @@ def pipeline_asset(spec: PipelineSpec, settings: Settings) -> dg.AssetsDefinitio
                     "kept_branch": record.kept_branch or "",
                     "executed_notebook": notebook,
                     "attempts": record.attempts,
+                    "failed_checks": dg.MetadataValue.json(record.failed_checks),
                 },
             )
         for key in keys:
@@ -114,6 +226,13 @@ def pipeline_asset(spec: PipelineSpec, settings: Settings) -> dg.AssetsDefinitio
                     "run_branch": record.branch,
                     "attempts": record.attempts,
                     "parameters": dg.MetadataValue.json(json_ready(record.parameters)),
+                    "checks": dg.MetadataValue.json(
+                        [
+                            {k: c.get(k) for k in ("name", "status", "count")}
+                            for c in record.checks
+                            if c.get("table") == table
+                        ]
+                    ),
                 },
             )
 

@@ -12,6 +12,10 @@ Reads (each becomes a dependency): every ``{ns.t}`` reference in SQL (a ``%%rat_
 line, and every string literal of Python code), and the table named in ``rat.df``, ``rat.ice_read``,
 ``rat.t`` and ``rat.ice_time_travel``.
 
+Checks (each becomes a Dagster asset check of its table): ``%rat_check [severity=] [name=] ns.t
+shortcuts...``, ``%%rat_check table= severity= name=`` and ``rat.check("...")`` with literal arguments,
+named as the run names them (the shortcut as written, ``name=``, or ``sql_<hash of the SQL>``).
+
 A table name given as a string literal, or as a variable assigned a string literal at the top level of
 any cell (the ``parameters`` cell included), is found; a name computed at run time (an f-string, a
 function call) cannot be, and is reported as a warning naming the cell.
@@ -40,6 +44,7 @@ _RAT_WRITES = {
 _RAT_READS = {"df": (0, "ref"), "ice_read": (0, "table"), "t": (0, "ref"), "ice_time_travel": (0, "table")}
 _SQL_MAGIC = "rat_sql"
 _INGEST_MAGIC = "rat_ingest"
+_CHECK_MAGIC = "rat_check"
 # One leading option of a magic line: --flag, key=value, key="quoted value" or key='quoted value'.
 _LEADING_OPTION = re.compile(
     r"""\s*(--[A-Za-z_]+|[A-Za-z_]+=(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|\S*))(?=\s|$)"""
@@ -54,11 +59,13 @@ class Lineage:
         writes: ``ns.t`` -> the 1-based position of the first cell writing it.
         reads: ``ns.t`` -> the 1-based position of the first cell reading it.
         warnings: Things that could not be told statically, each naming its cell.
+        checks: ``(ns.t, check name)`` -> its severity, for each data-quality check found.
     """
 
     writes: dict[str, int] = field(default_factory=dict)
     reads: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    checks: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def write(self, table: str, cell: int) -> None:
         """Record a write."""
@@ -142,6 +149,8 @@ class _Visitor(ast.NodeVisitor):
                 self.table_arg(node, *_RAT_WRITES[func.attr], write=True, call=f"rat.{func.attr}")
             elif _is_rat(func.value) and func.attr in _RAT_READS:
                 self.table_arg(node, *_RAT_READS[func.attr], write=False, call=f"rat.{func.attr}")
+            elif _is_rat(func.value) and func.attr == "check":
+                self.check_call(node)
             elif func.attr == "to_iceberg":
                 self.table_arg(node, 0, "target", write=True, call=".to_iceberg")
         self.generic_visit(node)
@@ -184,6 +193,13 @@ class _Visitor(ast.NodeVisitor):
             self.sql_magic(line, body)
         elif name == _INGEST_MAGIC and body is None:
             self.ingest_magic(line)
+        elif name == _CHECK_MAGIC:
+            options, rest = _leading_options(line)
+            if body is None:
+                self.checks(rest, None, options.get("severity", "error"), options.get("name"), "%rat_check")
+            else:
+                table = options.get("table")
+                self.checks(body, table, options.get("severity", "error"), options.get("name"), "%%rat_check")
         elif body is not None:  # %%time, %%capture...: the body is Python of the same cell
             try:
                 tree = ast.parse(self.transformer.transform_cell(body))  # type: ignore[attr-defined]
@@ -213,6 +229,34 @@ class _Visitor(ast.NodeVisitor):
             self.lineage.write(TableRef.parse(words[1]).identifier, self.position)
         except InvalidInput:
             self.warn(f"%rat_ingest writes {words[1]!r}, which is not a 'namespace.table' name")
+
+    def check_call(self, node: ast.Call) -> None:
+        keywords = {k.arg: self.static_string(k.value) for k in node.keywords if k.arg}
+        given = {k.arg for k in node.keywords if k.arg}
+        text = self.static_string(node.args[0]) if node.args else keywords.get("spec_or_sql")
+        if text is None or any(keywords.get(k) is None for k in given & {"table", "severity", "name"}):
+            self.warn("a check of rat.check is computed at run time: it is not a Dagster asset check")
+            return
+        self.checks(text, keywords.get("table"), keywords.get("severity") or "error", keywords.get("name"),
+                    "rat.check")  # fmt: skip
+
+    def checks(self, text: str, table: str | None, severity: str, name: str | None, what: str) -> None:
+        from dataclasses import replace
+
+        from ratatouille.checks import looks_like_sql, parse_spec, sql_check
+
+        try:
+            if table is not None or looks_like_sql(text):
+                found = [sql_check(text, table=table, severity=severity, name=name)]
+            else:
+                found = parse_spec(text.strip(), severity=severity)
+                if name is not None and len(found) == 1:
+                    found = [replace(found[0], name=name.strip())]
+        except InvalidInput as e:
+            self.warn(f"{what}: {e}")
+            return
+        for check in found:
+            self.lineage.checks.setdefault((check.table, check.name), check.severity)
 
     def sql_reads(self, sql: str) -> None:
         for ref in find_references(sql):

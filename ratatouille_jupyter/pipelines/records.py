@@ -59,6 +59,8 @@ class RunRecord:
         undeclared: Tables the run wrote that are not among the pipeline's assets.
         host: The host the run's process runs on ("" in records older than this field).
         pid: That process's id (0 when unknown).
+        checks: The data-quality checks the last attempt ran (the last result of each table and name):
+            ``name``, ``table``, ``severity``, ``passed``, ``status``, ``count``, ``sample`` (rows)...
     """
 
     pipeline: str
@@ -78,6 +80,27 @@ class RunRecord:
     undeclared: list[str] = field(default_factory=list)
     host: str = ""
     pid: int = 0
+    checks: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def failed_checks(self) -> list[dict[str, Any]]:
+        """The ``error`` checks that failed (they stop the run before it publishes)."""
+        return [c for c in self.checks if c.get("status") == "fail"]
+
+    def check_lines(self, sample_rows: int = 3) -> list[str]:
+        """One line per check (``✗ unique(id) · silver.sales · 1 violating row · error``), then samples."""
+        lines = []
+        for c in self.checks:
+            count = int(c.get("count") or 0)
+            mark = "✓" if c.get("passed") else "✗"
+            rows = f"{count:,} violating row{'' if count == 1 else 's'}"
+            lines.append(f"{mark} {c.get('name')} · {c.get('table')} · {rows} · {c.get('severity')}")
+            if not c.get("passed"):
+                sample = c.get("sample") or []
+                lines.extend(f"     {json.dumps(row, default=str)}" for row in sample[:sample_rows])
+                if count > min(len(sample), sample_rows):
+                    lines.append(f"     ... ({count - min(len(sample), sample_rows):,} more)")
+        return lines
 
     @property
     def ok(self) -> bool:

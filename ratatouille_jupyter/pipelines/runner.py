@@ -6,11 +6,16 @@ A run (:func:`run_pipeline`):
 2. executes the notebook in a fresh kernel whose ``rat`` writes on the branch ``pipelines/<key>/<run id>``
    (tables not yet on the branch are read from main and branched on first write), every snapshot
    stamped with ``pipeline``, ``run_id``, ``notebook`` and ``cell``;
-3. when every cell ran, publishes the branch (main fast-forwards on every table it wrote, all or
-   nothing) and drops it; when a cell failed, or the deadline passed, or main moved meanwhile, main is
-   left exactly as it was and the branch is kept for inspection;
-4. retries a failed attempt ``retries`` times (each attempt on a new branch ``...-<attempt>``);
-5. drops this pipeline's kept branches older than ``keep_failed_days``, except those of its runs still in
+3. collects the data-quality checks the notebook ran (``rat.check``, ``%rat_check``: the kernel appends
+   each result to a file of the attempt named by ``RAT_CHECKS_LOG``); an ``error`` check that failed
+   fails the attempt like a failing cell (main unchanged, the branch kept); ``warn`` checks are only
+   recorded;
+4. when every cell ran and no error check failed, publishes the branch (main fast-forwards on every
+   table it wrote, all or nothing) and drops it; when a cell or an error check failed, or the deadline
+   passed, or main moved meanwhile, main is left exactly as it was and the branch is kept for
+   inspection;
+5. retries a failed attempt ``retries`` times (each attempt on a new branch ``...-<attempt>``);
+6. drops this pipeline's kept branches older than ``keep_failed_days``, except those of its runs still in
    progress (:func:`.records.in_progress`: a run beats a heartbeat file while it goes).
 
 The executed notebook of every attempt and a record of the run are kept under
@@ -26,11 +31,13 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from ratatouille.branches import drop, publish, tables_on
 from ratatouille.branches.hidden import staged_tables
 from ratatouille.catalog import drop_table, list_namespaces, list_tables, load_table
+from ratatouille.checks.store import RUN_LOG_ENV, read_run_log
 from ratatouille.config import Settings
 from ratatouille.errors import Incomplete, RatError
 from ratatouille.session import Lakehouse
@@ -50,13 +57,23 @@ def new_run_id() -> str:
 
 
 def kernel_env(
-    settings: Settings, branch: str, context: Mapping[str, str], base: Mapping[str, str] | None = None
+    settings: Settings,
+    branch: str,
+    context: Mapping[str, str],
+    base: Mapping[str, str] | None = None,
+    checks_log: Path | None = None,
 ) -> dict[str, str]:
-    """The environment of a run's kernel: the lakehouse's settings as ``RAT_*``, the branch, the context."""
+    """The environment of a run's kernel.
+
+    The lakehouse's settings as ``RAT_*``, the branch, the context, and the file the kernel reports its
+    checks in (``RAT_CHECKS_LOG``).
+    """
     env = settings_env(settings, base)
     env["RAT_BRANCH"] = branch
     env["RAT_CONTEXT"] = json.dumps(dict(context))
     env["RAT_NOTEBOOK"] = context.get("notebook", "")
+    if checks_log is not None:
+        env[RUN_LOG_ENV] = str(checks_log)
     return env
 
 
@@ -141,16 +158,19 @@ def _attempt(
     branch = run_branch(spec.key, record.run_id, attempt)
     suffix = "" if attempt == 1 else f".attempt-{attempt}"
     output = run_folder(settings, spec.name, record.run_id) / f"{spec.name}{suffix}.ipynb"
+    checks_log = output.with_name(f"checks{suffix}.jsonl")
+    checks_log.unlink(missing_ok=True)
     context = {"pipeline": spec.name, "run_id": record.run_id, "notebook": str(spec.path)}
     record.branch, record.output = branch, str(output)
     record.failed_cell, record.error, record.source, record.kept_branch = None, "", "", None
+    record.checks = []
     say(f"running {spec.path.name} on branch {branch} (attempt {attempt})")
     try:
         outcome = engine.execute(
             spec.path,
             output,
             parameters=values,
-            env=kernel_env(settings, branch, context),
+            env=kernel_env(settings, branch, context, checks_log=checks_log),
             branch=branch,
             context=context,
             timeout=spec.config.timeout,
@@ -158,6 +178,11 @@ def _attempt(
         )
     except Exception as e:  # the kernel did not start, the notebook could not be read...: a failed attempt
         outcome = engine.Outcome(False, output, error=f"the notebook could not run: {type(e).__name__}: {e}")
+    record.checks = read_run_log(checks_log)
+    failed = record.failed_checks
+    if outcome.ok and failed:
+        listed = ", ".join(f"{c['name']} on {c['table']} ({int(c['count']):,} violating)" for c in failed)
+        outcome = engine.Outcome(False, output, error=f"{len(failed)} error check(s) failed: {listed}")
     if not outcome.ok:
         record.status, record.error = FAILED, outcome.error
         record.failed_cell, record.source = outcome.failed_cell, outcome.source
@@ -172,6 +197,7 @@ def _attempt(
             record.published = {table: str(snapshot) for table, snapshot in e.changed.items()}
         return
     record.status, record.published = SUCCESS, published
+    _describe_published(lh, spec, published, say)
     record.undeclared = sorted(set(published) - set(spec.writes))
     say(record.message())
 
@@ -183,6 +209,21 @@ def _publish(lh: Lakehouse, branch: str) -> dict[str, str]:
     result = publish(lh, branch)
     _drop_quietly(lh, branch)  # published already: a branch left behind is dropped by the expiry
     return {table: str(snapshot) for table, snapshot in result["published"].items()}
+
+
+def _describe_published(lh: Lakehouse, spec: PipelineSpec, published: Mapping[str, str], say: Log) -> None:
+    """Give each published table without a description the notebook's first Markdown cell."""
+    if not spec.description:
+        return
+    from ratatouille.documenting import describe, document
+
+    for table in published:
+        try:
+            if not describe(lh.catalog, table).description:
+                document(lh.catalog, table, description=spec.description)
+                say(f"{table}: described by the notebook's first Markdown cell")
+        except Exception as e:  # documentation never fails a published run
+            say(f"could not set the description of {table}: {type(e).__name__}: {e}")
 
 
 def _drop_quietly(lh: Lakehouse, branch: str) -> None:

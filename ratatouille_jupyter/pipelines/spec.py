@@ -86,6 +86,8 @@ class PipelineSpec:
         warnings: What could not be found statically, each naming its cell.
         kernel: The kernel the notebook names (``python3`` if none).
         cell_ids: The id of each cell, in order (``""`` for a cell without one).
+        checks: ``(ns.t, check name, severity)`` of each data-quality check found statically.
+        description: The text of the notebook's first Markdown cell (``""`` when it has none).
     """
 
     name: str
@@ -98,6 +100,8 @@ class PipelineSpec:
     warnings: tuple[str, ...] = ()
     kernel: str = "python3"
     cell_ids: tuple[str, ...] = ()
+    checks: tuple[tuple[str, str, str], ...] = ()
+    description: str = ""
 
     @property
     def parameter_names(self) -> list[str]:
@@ -195,6 +199,10 @@ def load_spec(path: Path, config: PipelineConfig | None = None) -> PipelineSpec 
         warnings=tuple(lineage.warnings),
         kernel=str(kernelspec.get("name") or "python3"),
         cell_ids=tuple(str(c.get("id", "")) for c in cells),
+        checks=tuple((table, name, severity) for (table, name), severity in lineage.checks.items()),
+        description=next(
+            (text for c in cells if c.get("cell_type") == "markdown" and (text := cell_source(c).strip())), ""
+        ),
     )
 
 
