@@ -15,6 +15,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 QUICK_ARGS = {
     "core": ["--rows", "1000000", "--changed", "100000"],
+    "incremental": ["--quick"],
     "pipelines": ["--repeat", "3"],
     "tables": ["--quick"],
     "reliability": ["--quick"],
