@@ -49,3 +49,20 @@ def test_the_run_record_counts_the_new_source_rows(
     third = records.last_run(settings, "events")
     assert third is not None and third.ok and third.new_rows in ({}, {"silver.events": {"bronze.events": 0}})
     lh.close()
+
+
+def test_the_example_runs_again_after_the_ingest_rewrote_its_source(
+    settings: Settings, examples: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lh = Lakehouse(settings)
+    rat = Rat(lh)
+    for name in ("ingest_sales", "quality_sales", "ingest_sales", "quality_sales"):
+        assert rat_cli(["pipelines", "run", name, "--no-dagster"], rat) == 0, name
+    out = capsys.readouterr().out
+    # The second ingest overwrote bronze.sales: on_rewrite=full reads it in full again.
+    assert out.count("silver.sales_daily: 40 new source rows (bronze.sales: 40)") == 2
+    assert "4 checks: 0 failed, 0 warnings, 4 passed" in out
+    last = records.last_run(settings, "quality_sales")
+    assert last is not None and last.new_rows == {"silver.sales_daily": {"bronze.sales": 40}}
+    assert len(lh.query_arrow("SELECT * FROM {silver.sales_daily}")) > 0
+    lh.close()
