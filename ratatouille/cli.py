@@ -118,9 +118,29 @@ def _docs(rat: Rat, out: str, check: bool) -> int:
             print(problem)
         print(f"{len(problems)} documentation problem(s)" if problems else "no documentation problems")
         return 1 if problems else 0
-    for path in write_dictionary(rat.session, out):
+    for path in write_dictionary(rat.session, out, lineage=_pipeline_lineage(rat)):
         print(path)
     return 0
+
+
+def _pipeline_lineage(rat: Rat) -> dict[str, list[str]] | None:
+    """Table -> the tables it is made from, read statically from the pipeline notebooks.
+
+    None when the notebook side is not installed or no pipeline is found (the pages get no diagram).
+    """
+    try:
+        from ratatouille_jupyter.pipelines.spec import discover
+    except ImportError:
+        return None
+    try:
+        found = discover(rat.settings)
+    except Exception:  # an unreadable pipelines folder: the pages without a diagram
+        return None
+    lineage: dict[str, list[str]] = {}
+    for spec in found.pipelines.values():
+        for table in spec.writes:
+            lineage.setdefault(table, []).extend(spec.reads)
+    return lineage or None
 
 
 def _maintain(rat: Rat, table: str | None, as_json: bool) -> int:

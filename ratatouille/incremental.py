@@ -181,3 +181,49 @@ def added_files(table: Table, snap: Snapshot) -> list[str]:
             if entry.status == ManifestEntryStatus.ADDED and entry.snapshot_id == snap.snapshot_id:
                 out.append(entry.data_file.file_path)
     return out
+
+
+def delivered_rows(catalog: Catalog, previous: dict[str, int], current: dict[str, int]) -> dict[str, int]:
+    """The rows ``@new`` reads delivered when positions moved from ``previous`` to ``current``.
+
+    Per source: the records its ``append`` snapshots added after the previous position, up to the current
+    one (from the snapshot summaries); every record of the current snapshot when the source had no
+    previous position, or when a snapshot in between changed or removed rows (the run read it in full).
+    A source whose history cannot be read is left out.
+    """
+    from pyiceberg.table.snapshots import Operation
+
+    from .catalog import load_table
+
+    out: dict[str, int] = {}
+    for source, head in sorted(current.items()):
+        since = previous.get(source)
+        if since == head:
+            out[source] = 0
+            continue
+        try:
+            meta = load_table(catalog, source).metadata
+        except Exception:  # dropped or renamed since: nothing to count
+            continue
+        snap = meta.snapshot_by_id(head)
+        if snap is None:
+            continue
+        added, full = 0, since is None
+        step: Snapshot | None = snap
+        while step is not None and step.snapshot_id != since:
+            summary = step.summary
+            operation = summary.operation if summary is not None else None
+            if operation == Operation.APPEND and summary is not None:
+                added += int(summary.additional_properties.get("added-records", 0) or 0)
+            elif operation != Operation.REPLACE:
+                full = True
+            parent = step.parent_snapshot_id
+            step = None if parent is None else meta.snapshot_by_id(parent)
+        if step is None:
+            full = True
+        if full:
+            summary = snap.summary
+            total = summary.additional_properties.get("total-records", 0) if summary is not None else 0
+            added = int(total or 0)
+        out[source] = added
+    return out

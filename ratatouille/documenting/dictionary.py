@@ -2,6 +2,8 @@
 
 ``write_dictionary`` writes ``<out>/<namespace>.md`` (every table of the namespace: description, owner,
 tags, freshness and a column table with descriptions and PII badges) and ``<out>/README.md`` (an index).
+Given the lineage (table -> the tables it is made from), each namespace page opens with a Mermaid diagram
+of its tables and their upstream and downstream edges.
 ``check_dictionary`` lists what a reviewer would ask for: tables without a description, and columns
 whose name looks like personal data (:data:`PII_HINTS`) but that are not marked as PII.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -104,20 +107,25 @@ def table_problems(doc: TableDoc) -> list[Problem]:
     return problems
 
 
-def write_dictionary(source: Any, out_dir: str | Path) -> list[Path]:
+def write_dictionary(
+    source: Any, out_dir: str | Path, lineage: Mapping[str, Iterable[str]] | None = None
+) -> list[Path]:
     """Write one Markdown page per namespace and an index ``README.md``; return the paths written.
 
     Args:
         source: A session (``Lakehouse``) or a pyiceberg catalog.
         out_dir: The folder (created when missing); pages already there are replaced.
+        lineage: ``ns.t`` -> the tables it is made from (``rat docs`` takes it from the pipelines); each
+            namespace page with an edge gets a Mermaid diagram of them.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tables = documented_tables(source)
+    edges = lineage_edges(lineage or {})
     written = []
     for ns, docs in tables.items():
         path = out / f"{ns}.md"
-        path.write_text(namespace_page(ns, docs), encoding="utf-8")
+        path.write_text(namespace_page(ns, docs, edges), encoding="utf-8")
         written.append(path)
     index = out / "README.md"
     index.write_text(index_page(tables), encoding="utf-8")
@@ -146,9 +154,62 @@ def index_page(tables: dict[str, list[TableDoc]]) -> str:
     return "\n".join([*lines, ""])
 
 
-def namespace_page(namespace: str, docs: list[TableDoc]) -> str:
-    """The page of one namespace: every table's documentation and columns."""
+def lineage_edges(lineage: Mapping[str, Iterable[str]]) -> list[tuple[str, str]]:
+    """``(upstream, downstream)`` pairs of a lineage mapping, sorted, without duplicates or self-loops."""
+    return sorted(
+        {(str(up), str(down)) for down, ups in lineage.items() for up in ups if str(up) != str(down)}
+    )
+
+
+def lineage_diagram(namespace: str, edges: Iterable[tuple[str, str]]) -> str | None:
+    """A Mermaid flowchart of the edges that touch ``namespace``'s tables (None when there are none).
+
+    Tables of other namespaces are drawn dashed; node ids are sanitized, labels are the quoted names.
+    """
+
+    def ours(table: str) -> bool:
+        return table.rsplit(".", 1)[0] == namespace
+
+    shown = [(up, down) for up, down in edges if ours(up) or ours(down)]
+    if not shown:
+        return None
+    ids: dict[str, str] = {}
+    for table in sorted({t for edge in shown for t in edge}):
+        ids[table] = _node_id(table, set(ids.values()))
+    lines = ["```mermaid", "flowchart LR"]
+    lines += [f'    {node}["{_label(table)}"]' for table, node in ids.items()]
+    lines += [f"    {ids[up]} --> {ids[down]}" for up, down in shown]
+    others = [node for table, node in ids.items() if not ours(table)]
+    if others:
+        lines.append("    classDef other stroke-dasharray: 4 4")
+        lines.append(f"    class {','.join(others)} other")
+    return "\n".join([*lines, "```"])
+
+
+def _node_id(table: str, taken: set[str]) -> str:
+    """A Mermaid-safe node id for a table name (``bronze.x`` -> ``bronze_x``), unique among ``taken``."""
+    base = re.sub(r"[^A-Za-z0-9_]", "_", table) or "t"
+    if not base[0].isalpha():
+        base = f"t_{base}"
+    if base in ("end", "graph", "subgraph", "flowchart", "class", "classDef", "style", "click"):
+        base = f"t_{base}"
+    node, n = base, 2
+    while node in taken:
+        node, n = f"{base}_{n}", n + 1
+    return node
+
+
+def _label(text: str) -> str:
+    """Text for a quoted Mermaid label."""
+    return text.replace('"', "#quot;")
+
+
+def namespace_page(namespace: str, docs: list[TableDoc], edges: Iterable[tuple[str, str]] = ()) -> str:
+    """The page of one namespace: its lineage diagram (when edges touch it), every table's documentation."""
     lines = [f"# {namespace}", "", _NOTE, ""]
+    diagram = lineage_diagram(namespace, edges)
+    if diagram is not None:
+        lines += ["## Lineage", "", diagram, ""]
     if not docs:
         lines.append("No tables.")
     for doc in docs:

@@ -118,6 +118,8 @@ def _run(
             return 1
         record = record_or_none
     print(record.message())
+    for line in record.new_row_lines():
+        print(line)
     if record.checks:
         passed = sum(1 for c in record.checks if c.get("passed"))
         warned = sum(1 for c in record.checks if c.get("status") == "warn")

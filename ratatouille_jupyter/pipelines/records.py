@@ -61,6 +61,9 @@ class RunRecord:
         pid: That process's id (0 when unknown).
         checks: The data-quality checks the last attempt ran (the last result of each table and name):
             ``name``, ``table``, ``severity``, ``passed``, ``status``, ``count``, ``sample`` (rows)...
+        new_rows: Per table the last attempt wrote with ``{ns.t@new}`` reads: source ``ns.t`` -> the rows
+            it delivered (those appended since the target's previous position; all of them on a first or
+            full read).
     """
 
     pipeline: str
@@ -81,6 +84,7 @@ class RunRecord:
     host: str = ""
     pid: int = 0
     checks: list[dict[str, Any]] = field(default_factory=list)
+    new_rows: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def failed_checks(self) -> list[dict[str, Any]]:
@@ -100,6 +104,15 @@ class RunRecord:
                 lines.extend(f"     {json.dumps(row, default=str)}" for row in sample[:sample_rows])
                 if count > min(len(sample), sample_rows):
                     lines.append(f"     ... ({count - min(len(sample), sample_rows):,} more)")
+        return lines
+
+    def new_row_lines(self) -> list[str]:
+        """One line per table written with ``@new`` reads (``silver.d: 2 new source rows (bronze.s: 2)``)."""
+        lines = []
+        for table, sources in sorted(self.new_rows.items()):
+            total = sum(sources.values())
+            each = ", ".join(f"{source}: {rows:,}" for source, rows in sorted(sources.items()))
+            lines.append(f"{table}: {total:,} new source row{'' if total == 1 else 's'} ({each})")
         return lines
 
     @property

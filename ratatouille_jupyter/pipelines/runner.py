@@ -163,7 +163,7 @@ def _attempt(
     context = {"pipeline": spec.name, "run_id": record.run_id, "notebook": str(spec.path)}
     record.branch, record.output = branch, str(output)
     record.failed_cell, record.error, record.source, record.kept_branch = None, "", "", None
-    record.checks = []
+    record.checks, record.new_rows = [], {}
     say(f"running {spec.path.name} on branch {branch} (attempt {attempt})")
     try:
         outcome = engine.execute(
@@ -188,6 +188,7 @@ def _attempt(
         record.failed_cell, record.source = outcome.failed_cell, outcome.source
         record.kept_branch = branch if tables_on(lh, branch) else None
         return
+    record.new_rows = _new_rows(lh, branch, say)
     try:
         published = _publish(lh, branch)
     except Exception as e:  # publishing is all or nothing, except the tables an Incomplete names
@@ -200,6 +201,28 @@ def _attempt(
     _describe_published(lh, spec, published, say)
     record.undeclared = sorted(set(published) - set(spec.writes))
     say(record.message())
+
+
+def _new_rows(lh: Lakehouse, branch: str, say: Log) -> dict[str, dict[str, int]]:
+    """Per table the run wrote with ``@new`` reads: the rows each such source delivered (see the record).
+
+    The positions on the branch head against those where the branch forked from main (none for a table
+    created by the run).
+    """
+    from ratatouille.incremental import delivered_rows, positions_of
+
+    out: dict[str, dict[str, int]] = {}
+    try:
+        for state in tables_on(lh, branch):
+            meta = lh.catalog.load_table(state.physical).metadata
+            current = positions_of(meta.snapshot_by_id(state.head))
+            if not current:
+                continue
+            previous = positions_of(None if state.fork is None else meta.snapshot_by_id(state.fork))
+            out[state.table] = delivered_rows(lh.catalog, previous, current)
+    except Exception as e:  # counting never fails a run
+        say(f"could not count the new source rows: {type(e).__name__}: {e}")
+    return out
 
 
 def _publish(lh: Lakehouse, branch: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ import pytest
 from ratatouille.catalog import load_table
 from ratatouille.cli import run as rat_cli
 from ratatouille.config import Settings
+from ratatouille.documenting import describe
 from ratatouille.errors import InvalidInput, NotFound
 from ratatouille.sdk import Rat
 from ratatouille.session import Lakehouse
@@ -45,7 +46,10 @@ def test_dagster_materializes_a_two_notebook_lineage(
     assert dg.AssetKey(["bronze", "sales"]) in graph.get(silver).parent_keys
     assert {j.name for j in defs.resolve_all_job_defs()} >= {"ingest_sales", "transform_sales"}
     assert {s.name for s in defs.schedules or []} == {
-        "ingest_sales_schedule", "transform_sales_schedule", "rat_maintenance_schedule"}  # fmt: skip
+        "ingest_sales_schedule", "transform_sales_schedule", "quality_sales_schedule",
+        "rat_maintenance_schedule"}  # fmt: skip
+    daily = dg.AssetKey(["silver", "sales_daily"])
+    assert graph.get(daily).parent_keys == {dg.AssetKey(["bronze", "sales"])}
 
     (tmp_path / "dagster").mkdir()
     instance = dg.DagsterInstance.local_temp(str(tmp_path / "dagster"))
@@ -53,12 +57,19 @@ def test_dagster_materializes_a_two_notebook_lineage(
     assert result.success
     events = result.get_asset_materialization_events()
     materialized = {e.asset_key: e.materialization.metadata for e in events}
-    assert set(materialized) == {dg.AssetKey(["bronze", "sales"]), silver, gold}
+    assert set(materialized) == {dg.AssetKey(["bronze", "sales"]), silver, gold, daily}
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert set(checks) >= {"positive_revenue"} and all(e.passed for e in checks.values())
     notebook = materialized[gold]["executed_notebook"]
     assert isinstance(notebook, dg.NotebookMetadataValue) and Path(notebook.value).is_file()
 
     lh = Lakehouse(settings)
     assert _main_rows(lh, "bronze.sales") == 40 and _main_rows(lh, "gold.revenue_by_region") == 4
+    daily_rows = lh.query_arrow("SELECT sum(orders) AS n, count() AS c FROM {silver.sales_daily}").to_pylist()
+    assert daily_rows[0]["n"] == _main_rows(lh, "silver.sales") and daily_rows[0]["c"] > 0
+    consumed = _snapshots(lh, "silver.sales_daily")[-1]["ratatouille.consumed"]
+    assert list(json.loads(consumed)) == ["bronze.sales"]
+    assert describe(lh.catalog, "silver.sales_daily").owner == "sales-data"  # %rat_doc
     stamped = _snapshots(lh, "silver.sales")[-1]
     assert stamped["ratatouille.pipeline"] == "transform_sales"
     assert stamped["ratatouille.run_id"] == result.run_id

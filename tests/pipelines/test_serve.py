@@ -85,12 +85,15 @@ def test_serve_lists_assets_jobs_schedules_runs_with_the_daemon_and_stops_cleanl
     nodes = data["assetNodes"]
     deps = {tuple(a["assetKey"]["path"]): [tuple(d["path"]) for d in a["dependencyKeys"]] for a in nodes}
     assert deps[("silver", "sales")] == [("bronze", "sales")]
-    assert set(deps) == {("bronze", "sales"), ("silver", "sales"), ("gold", "revenue_by_region")}
+    assert deps[("silver", "sales_daily")] == [("bronze", "sales")]
+    assert set(deps) == {("bronze", "sales"), ("silver", "sales"), ("gold", "revenue_by_region"),
+                         ("silver", "sales_daily")}  # fmt: skip
     (repo,) = data["repositoriesOrError"]["nodes"]
     assert {"ingest_sales", "transform_sales"} <= {j["name"] for j in repo["jobs"]}
     schedules = {s["name"]: (s["cronSchedule"], s["scheduleState"]["status"]) for s in repo["schedules"]}
     assert schedules == {"ingest_sales_schedule": ("0 6 * * *", "RUNNING"),
                          "transform_sales_schedule": ("30 6 * * *", "RUNNING"),
+                         "quality_sales_schedule": ("45 6 * * *", "RUNNING"),
                          "rat_maintenance_schedule": ("0 3 * * *", "RUNNING")}  # fmt: skip
 
     listing = list_pipelines(settings)

@@ -141,7 +141,7 @@ def test_list_command(settings: Settings, examples: Path, capsys: pytest.Capture
     assert "broken" in out and "CANNOT LOAD" in out
     assert cli_main(["list", "--json"], settings) == 0
     listing = json.loads(capsys.readouterr().out)
-    assert [p["name"] for p in listing["pipelines"]] == ["ingest_sales", "transform_sales"]
+    assert [p["name"] for p in listing["pipelines"]] == ["ingest_sales", "quality_sales", "transform_sales"]
     assert listing["errors"][0]["name"] == "broken"
 
 
@@ -152,3 +152,12 @@ def test_examples_form_one_lineage(settings: Settings, examples: Path) -> None:
     assert list(ingest.writes) == ["bronze.sales"] and ingest.config.schedule == "0 6 * * *"
     assert set(transform.writes) == {"silver.sales", "gold.revenue_by_region"}
     assert transform.reads == ("bronze.sales",)
+    quality = found.get("quality_sales")
+    assert list(quality.writes) == ["silver.sales_daily"] and quality.reads == ("bronze.sales",)
+    assert quality.description.startswith("# Daily sales, incremental and checked (pipeline)")
+    assert [(t, n, s) for t, n, s in quality.checks] == [
+        ("silver.sales_daily", "not_null(day, region)", "error"),
+        ("silver.sales_daily", "unique(day, region)", "error"),
+        ("silver.sales_daily", "row_count(>0)", "error"),
+        ("silver.sales_daily", "positive_revenue", "warn"),
+    ]
