@@ -10,7 +10,7 @@ can never be stale, and nothing needs invalidating when a table changes.
   pruning) never fills the cache alone: the second such read of a snapshot fills it with all its files.
 - The bound (``RAT_CACHE_MB``) covers the entries' bytes as the engine counts them. Least-recently-used
   entries are evicted to make room before a fill (estimated from the snapshot's Parquet size) and after it
-  (measured); the fill itself runs under a memory limit of the room left, so it cannot overshoot.
+  (measured); the fill itself runs under a memory limit of the room left.
 - A fill that fails (too large, out of memory, an engine error) never fails the query: the read goes to
   the files, and the reason is said once (a warning) and kept in :meth:`SnapshotCache.info`.
 - The cache lives in this process's embedded engine only. On a ClickHouse server it is off: see
@@ -37,6 +37,9 @@ CACHE_DATABASE = "rat_cache"
 #: How many bytes of engine memory one byte of Parquet takes, before any fill taught a better figure
 #: (TPC-H lineitem: 232 MB of Parquet became 1,008 MB in a Memory table).
 _INITIAL_EXPANSION = 5.0
+#: Fills of at least this much Parquet teach the expansion estimate (a few rows take far more than
+#: their Parquet size in a table's fixed overhead).
+_LEARN_FROM_BYTES = 4 << 20
 #: Memory a fill query needs beyond the rows it keeps (read buffers, one block in flight).
 _FILL_HEADROOM = 64 << 20
 #: Engine settings of every fill, besides its memory limit.
@@ -191,11 +194,12 @@ class SnapshotCache:
             return self._fill(key, table, parquet_bytes, full_source)
 
     def _fill(self, key: Key, table: str, parquet_bytes: int, full_source: Callable[[], str]) -> str | None:
-        estimate = int(parquet_bytes * self._expansion)
-        if estimate > self.limit_bytes:
-            self._refuse(key, f"{table} (~{_mb(estimate)} in memory) is larger than RAT_CACHE_MB")
+        if parquet_bytes > self.limit_bytes:  # decoded rows take at least their Parquet size
+            self._refuse(key, f"{table} ({_mb(parquet_bytes)} of Parquet) is larger than RAT_CACHE_MB")
             return None
-        self._evict_until(self.limit_bytes - estimate)
+        # Room for the estimate (never more than everything); the fill's memory limit and the measured
+        # size after it hold the bound when the estimate is short.
+        self._evict_until(self.limit_bytes - min(int(parquet_bytes * self._expansion), self.limit_bytes))
         name = f"{quote_identifier(CACHE_DATABASE)}.{quote_identifier(self._entry_name(key))}"
         try:
             try:
@@ -217,9 +221,9 @@ class SnapshotCache:
             self._drop(name)
             self._refuse(key, f"{table} ({_mb(size)} in memory) is larger than RAT_CACHE_MB")
             return None
-        if parquet_bytes > 0 and size > 0:
-            # The largest ratio seen: an estimate on the high side evicts early rather than overshoot.
-            self._expansion = max(self._expansion, size / parquet_bytes)
+        if parquet_bytes >= _LEARN_FROM_BYTES and size > 0:
+            # A running mean over real fills (small tables' fixed overhead would skew it, hence the floor).
+            self._expansion = max(1.0, (self._expansion + size / parquet_bytes) / 2)
         self._entries[key] = _Entry(name, table, key[1], size)
         self._pruned_reads.pop(key, None)
         self._stats.fills += 1
@@ -251,7 +255,7 @@ class SnapshotCache:
                     self._drop(name)
 
     def clear(self) -> int:
-        """Drop every entry, forget past failures and reset the counters; return how many were dropped."""
+        """Drop every entry, forget past failures and what fills taught; return how many were dropped."""
         with self._lock:
             count = len(self._entries)
             for entry in self._entries.values():
@@ -260,6 +264,7 @@ class SnapshotCache:
             self._refused.clear()
             self._pruned_reads.clear()
             self._stats = _Stats()
+            self._expansion = _INITIAL_EXPANSION
             return count
 
     def info(self) -> CacheInfo:
