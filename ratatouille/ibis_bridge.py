@@ -25,14 +25,26 @@ _REFS: dict[str, str] = {}
 
 
 def ibis_table(session: Lakehouse, reference: str) -> IbisTable:
-    """An unbound Ibis table with the schema of the referenced snapshot."""
+    """An unbound Ibis table with the schema of the referenced snapshot.
+
+    ``ns.t@new`` takes the schema of the table's head and stays ``@new`` in the compiled SQL, so that
+    ``rat.t("bronze.events@new").to_iceberg(target)`` reads only what ``target`` has not consumed yet.
+    """
     import ibis
 
-    resolved = session.resolve(reference)
+    from .sqltext import TableRef
+
+    table_ref = TableRef.parse(reference)
+    if table_ref.new:
+        resolved = session.resolve(TableRef(table_ref.namespace, table_ref.name))
+        text = str(table_ref)
+    else:
+        resolved = session.resolve(table_ref)
+        # Pin what the user named (a branch, tag or snapshot), else follow the session's active ref.
+        text = str(resolved.ref)
     schema = ibis.Schema.from_pyarrow(resolved.schema.as_arrow())
     placeholder = f"__ratref_{uuid.uuid4().hex[:16]}__"
-    # Pin what the user named (a branch, tag or snapshot), else follow the session's active ref.
-    _REFS[placeholder] = str(resolved.ref)
+    _REFS[placeholder] = text
     return ibis.table(schema, name=placeholder)
 
 

@@ -59,6 +59,18 @@ def test_first_run_reads_all_then_only_new_rows(rat: Rat) -> None:
     assert rat.query("SELECT doubled FROM {silver.events} WHERE id = 5")["doubled"].tolist() == [100]
 
 
+def test_ibis_table_at_new(rat: Rat) -> None:
+    events_new = rat.t("bronze.events@new")
+    expr = events_new.filter(events_new.amount > 0)
+    assert "{bronze.events@new}" in expr.sql()
+    assert expr.to_iceberg("silver.events", mode="append")["rows"] == 3
+    rat.ice_ingest_df(events(4), "bronze.events")
+    assert expr.to_iceberg("silver.events", mode="append")["rows"] == 1
+    assert ids(rat) == [1, 2, 3, 4]
+    with pytest.raises(InvalidInput, match="not consumed yet"):
+        expr.execute()
+
+
 def test_rerun_with_nothing_new_writes_nothing(rat: Rat) -> None:
     rat.transform(SQL, "silver.events", mode="append")
     before = head(rat)
