@@ -11,29 +11,17 @@ import os
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import InvalidInput, NotFound
 from .incremental import Incremental
-from .reading import MAIN, ReadPlan, ResolvedTable, plan_read, resolve, source_sql
-from .sql.pruning import pruning_enabled, reference_filters, table_filter
-from .sqltext import (
-    Found,
-    TableRef,
-    find_placeholders,
-    line_of,
-    needs_alias,
-    quote_identifier,
-    substitute,
-    validate_branch_name,
-    validate_identifier,
-)
+from .reading import MAIN, ResolvedTable, resolve
+from .sql.expansion import TEMP_NAMESPACE, ExpandedSQL, expand
+from .sqltext import TableRef, line_of, validate_branch_name, validate_identifier
 from .staging import TEMP_DATABASE, create_from_arrow, qualified
-from .tables.commit import MAX_ATTEMPTS, parameter_properties
-from .tables.writing import SourceMoved, WriteResult, delete_rows, write_table
+from .tables.writing import WriteResult, delete_rows, write_table
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -42,47 +30,7 @@ if TYPE_CHECKING:
     from .config import Settings
     from .engine import ClickHouseEngine, QueryStats
 
-TEMP_NAMESPACE = "temp"
 _IDENT_IN_MESSAGE = re.compile(r"identifier `([^`]+)`")
-
-
-@dataclass
-class ExpandedSQL:
-    """SQL with its table references replaced by snapshot-pinned reads.
-
-    Attributes:
-        original: The SQL as written.
-        sql: The SQL the engine runs.
-        tables: The resolved references, in order.
-        reads: What each of ``tables`` reads: its planned and total data files, the filter used.
-        spans: (start in ``sql``, end in ``sql``, start in ``original``) of each replacement, to map
-            engine error positions back to the user's text.
-        cached: For each of ``tables``, the snapshot cache's table that served it ("" when it read the
-            files).
-    """
-
-    original: str
-    sql: str
-    tables: list[ResolvedTable] = field(default_factory=list)
-    reads: list[ReadPlan] = field(default_factory=list)
-    spans: list[tuple[int, int, int, int]] = field(default_factory=list)
-    cached: list[str] = field(default_factory=list)
-
-    @property
-    def from_cache(self) -> bool:
-        """True when some reference was served by the snapshot cache."""
-        return any(self.cached)
-
-    def original_offset(self, position: int) -> int:
-        """Map an offset in the expanded SQL to the user's SQL."""
-        shift = 0
-        for start, end, o_start, o_end in self.spans:
-            if position < start:
-                break
-            if position < end:
-                return o_start
-            shift = o_end - end
-        return max(0, position + shift)
 
 
 class Lakehouse:
@@ -180,81 +128,7 @@ class Lakehouse:
             incremental: The positions ``{ns.t@new}`` references read from (a transform's); without
                 it, ``@new`` is refused.
         """
-        if not isinstance(sql, str) or not sql.strip():
-            raise InvalidInput("the SQL is empty")
-        found = find_placeholders(sql)
-        expanded = ExpandedSQL(original=sql, sql=sql)
-        if not found:
-            return expanded
-        rendered: dict[str, str] = {}
-        conditions = reference_filters(sql) if pruning_enabled() else {}
-
-        def render(f: Found) -> str:
-            assert f.table is not None
-            key = str(f.table)
-            if key not in rendered:
-                if f.table.namespace == TEMP_NAMESPACE:
-                    rendered[key] = self._temp_source(f.table)
-                elif f.table.new:
-                    if incremental is None:
-                        raise InvalidInput(
-                            f"{{{f.table}}} reads the rows a transform's target has not consumed yet: use it "
-                            "in rat.transform(sql, target) or %%rat_sql target=..., not in a plain query"
-                        )
-                    resolved = self.resolve(TableRef(f.table.namespace, f.table.name))
-                    resolved = ResolvedTable(f.table, resolved.table, resolved.snapshot_id, resolved.branch)
-                    plan = incremental.plan(resolved)
-                    expanded.tables.append(resolved)
-                    expanded.reads.append(plan)
-                    expanded.cached.append("")  # not a whole snapshot: never the snapshot cache's
-                    rendered[key] = source_sql(self.engine, resolved, plan)
-                else:
-                    resolved = self.resolve(f.table)
-                    meta = resolved.table.metadata
-                    row_filter = table_filter(
-                        conditions.get(key), resolved.schema, meta.schemas, meta.schema()
-                    )
-                    plan = plan_read(resolved, row_filter)
-                    from_cache = self._cached_source(resolved, plan, fill) if cached else None
-                    expanded.tables.append(resolved)
-                    expanded.reads.append(plan)
-                    expanded.cached.append(from_cache or "")
-                    rendered[key] = from_cache or source_sql(self.engine, resolved, plan)
-            return rendered[key]
-
-        def placed(f: Found) -> str:
-            text = render(f)
-            if f.table is not None and needs_alias(sql, f):
-                text += f" AS {quote_identifier(f.table.name)}"
-            return text
-
-        pieces = [(f, placed(f)) for f in found]
-        texts = iter(text for _, text in pieces)
-        out_sql = substitute(sql, found, lambda _f: next(texts))
-        pos_out, pos_in = 0, 0
-        for f, text in pieces:
-            start = pos_out + (f.start - pos_in)
-            expanded.spans.append((start, start + len(text), f.start, f.end))
-            pos_out, pos_in = start + len(text), f.end
-        expanded.sql = out_sql
-        return expanded
-
-    def _cached_source(self, resolved: ResolvedTable, plan: ReadPlan, fill: bool) -> str | None:
-        """The snapshot cache's table for this read, filled if it should be; None: read the files."""
-        cache = self.engine.cache
-        if not cache.enabled or resolved.snapshot_id is None or not plan.total_files:
-            return None
-        snap = resolved.snapshot
-        size = snap.summary["total-files-size"] if snap is not None and snap.summary is not None else None
-        key = (str(resolved.table.metadata.table_uuid), resolved.snapshot_id, resolved.schema.schema_id)
-        return cache.source(
-            key,
-            ".".join(resolved.table.name()),
-            pruned=plan.pruned,
-            fill=fill,
-            parquet_bytes=int(size) if size is not None and str(size).isdigit() else 0,
-            full_source=lambda: source_sql(self.engine, resolved),
-        )
+        return expand(self, sql, cached=cached, fill=fill, incremental=incremental)
 
     def query_arrow(
         self,
@@ -306,7 +180,7 @@ class Lakehouse:
         """
         incremental = None
         if target is not None:
-            identifier = self._write_target(target).identifier
+            identifier = self.write_target(target).identifier
             incremental = Incremental.load(self.catalog, identifier, self.branch)
         return self.expand(sql, incremental=incremental).sql
 
@@ -324,7 +198,7 @@ class Lakehouse:
         source_snapshot: int | None = None,
     ) -> WriteResult:
         """Write Arrow data to ``target`` on the active branch (see ``tables.writing.write_table``)."""
-        ref = self._write_target(target)
+        ref = self.write_target(target)
         keys = [merge_keys] if isinstance(merge_keys, str) else merge_keys
         context = {**({"merge_keys": ",".join(keys)} if keys else {}), **(context or {})}
         return write_table(
@@ -344,7 +218,7 @@ class Lakehouse:
 
     def delete(self, target: str, predicate: str) -> WriteResult:
         """Delete the rows of ``target`` where ``predicate`` is true, on the active branch; one commit."""
-        ref = self._write_target(target)
+        ref = self.write_target(target)
         return delete_rows(
             self.catalog, self.engine, ref.identifier, predicate, branch=self.branch, context=self.context,
             after_commit=self.after_commit(ref.identifier),
@@ -363,7 +237,8 @@ class Lakehouse:
 
         return run
 
-    def _write_target(self, target: str) -> TableRef:
+    def write_target(self, target: str) -> TableRef:
+        """``target`` parsed as a table a write may go to (not pinned, not temp or staging)."""
         ref = TableRef.parse(target)
         if ref.is_pinned:
             raise InvalidInput(f"cannot write to {target}: write to a table, not to a snapshot or ref")
@@ -382,68 +257,13 @@ class Lakehouse:
         partition_by: str | Sequence[str] | None = None,
         on_rewrite: str = "error",
     ) -> WriteResult:
-        """Run SQL and write its result to ``target``.
+        """Run SQL and write its result to ``target`` (see :func:`ratatouille.tables.transform.transform`)."""
+        from .tables.transform import transform
 
-        ``{ns.t@new}`` references read only the rows ``target`` has not consumed yet; the positions are
-        committed with the data (see :mod:`ratatouille.incremental`). ``on_rewrite="full"``: when such a
-        source was rewritten (merge, delete, overwrite) since, every ``@new`` source is read in full and an
-        append becomes an overwrite of the target.
-        """
-        from .tables.partitioning import normalize_partition_by
-        from .tables.writing import check_mode
-
-        keys = [merge_keys] if isinstance(merge_keys, str) else merge_keys
-        check_mode(mode, keys)  # fail before running anything
-        normalize_partition_by(partition_by)
-        if on_rewrite not in ("error", "full"):
-            raise InvalidInput(f"unknown on_rewrite {on_rewrite!r}: use 'error' or 'full'")
-        ref = self._write_target(target)
-        # Recorded so that dev mode can replay the transform on a newer main (rebase).
-        recorded = {
-            "sql": sql,
-            "merge_keys": ",".join(keys or []),
-            **parameter_properties(parameters, self.settings.record_parameters),  # values only if opted in
-        }
-        incremental = any(f.table is not None and f.table.new for f in find_placeholders(sql))
-        for _ in range(MAX_ATTEMPTS):
-            load = Incremental.load
-            inc = load(self.catalog, ref.identifier, self.branch, on_rewrite) if incremental else None
-            expanded = self.expand(sql, cached=True, fill=False, incremental=inc)
-            write_mode, context = mode, recorded
-            if inc is not None and inc.full:
-                # A source was rewritten: read every @new source in full, and replace what it fed.
-                inc = Incremental.load(self.catalog, ref.identifier, self.branch, on_rewrite)
-                inc.read_all = True
-                expanded = self.expand(sql, cached=True, fill=False, incremental=inc)
-                write_mode = "overwrite" if mode == "append" else mode
-            # A query that reads the table it writes (its head, not a pinned snapshot) must write on that
-            # same head: a commit landing in between would be lost by an overwrite or merge computed from
-            # the older rows. The write checks it, and the query runs again when the head moved. An
-            # incremental run too: its positions were read on that head.
-            read = {
-                t.snapshot_id
-                for t in expanded.tables
-                if t.ref.identifier == ref.identifier and not t.ref.is_pinned
-            }
-            if inc is not None:
-                context = {**recorded, "consumed": inc.recorded}
-                if inc.target_head is not None:
-                    read.add(inc.target_head)
-            data = self._run(expanded, parameters)
-            if inc is not None and inc.unchanged and data.num_rows == 0 and write_mode in ("append", "merge"):
-                # Nothing arrived and the positions stay: no snapshot at all.
-                return WriteResult(ref.identifier, write_mode, self.branch, 0, 0, 0, inc.target_head)
-            try:
-                return self.write(data, target, mode=write_mode, merge_keys=keys,
-                                  operation=f"transform:{write_mode}", context=context,
-                                  partition_by=partition_by,
-                                  source_snapshot=read.pop() if len(read) == 1 else None)  # fmt: skip
-            except SourceMoved:
-                continue
-        raise Conflict(
-            f"could not write to {ref.identifier}: other writers kept changing it while the query that reads "
-            "it ran; nothing was written, try again"
-        )
+        return transform(
+            self, sql, target, mode=mode, merge_keys=merge_keys, parameters=parameters,
+            partition_by=partition_by, on_rewrite=on_rewrite,
+        )  # fmt: skip
 
     # -- temp tables -----------------------------------------------------------------------------------
 
@@ -474,7 +294,8 @@ class Lakehouse:
         # Temp tables are per session: several sessions of one process share the engine.
         return f"s{id(self):x}_{name}"
 
-    def _temp_source(self, ref: TableRef) -> str:
+    def temp_source(self, ref: TableRef) -> str:
+        """The engine table behind ``{temp.name}``."""
         if ref.name not in self._temp_tables:
             raise NotFound(
                 f"no temp table {ref.name!r}; create it with rat.temp({ref.name!r}, df) "

@@ -117,6 +117,8 @@ def list_pipelines(settings: Settings, contents_root: str | None = None) -> dict
             "writes": sorted(spec.writes),
             "reads": list(spec.reads),
             "warnings": list(spec.warnings),
+            "checks": [{"table": t, "name": n, "severity": sev} for t, n, sev in spec.checks],
+            "description": spec.description,
             "last_run": _run_summary(last, base, contents_root),
             "dagster_url": job_url(base, spec.key) if base else None,
         })  # fmt: skip

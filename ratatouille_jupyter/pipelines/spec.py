@@ -121,6 +121,8 @@ class PipelineSpec:
             "writes": sorted(self.writes),
             "reads": list(self.reads),
             "warnings": list(self.warnings),
+            "checks": [{"table": t, "name": n, "severity": sev} for t, n, sev in self.checks],
+            "description": self.description,
         }
 
 

@@ -91,7 +91,7 @@ def test_a_transform_of_its_own_target_never_loses_a_concurrent_append(lakehouse
     """An append landing between the query and the write is seen by a re-run of the query."""
     import pyarrow as pa
 
-    from ratatouille.session import ExpandedSQL
+    from ratatouille.sql.expansion import ExpandedSQL
 
     lakehouse.write(pa.table({"id": pa.array([1, 2, 2], pa.int64())}), "silver.dedup")
     other = Lakehouse(lakehouse.settings)

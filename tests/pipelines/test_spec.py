@@ -161,3 +161,12 @@ def test_examples_form_one_lineage(settings: Settings, examples: Path) -> None:
         ("silver.sales_daily", "row_count(>0)", "error"),
         ("silver.sales_daily", "positive_revenue", "warn"),
     ]
+
+
+def test_show_lists_checks_and_description(
+    settings: Settings, examples: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli_main(["show", "quality_sales"], settings) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["description"].startswith("# Daily sales")
+    assert {"table": "silver.sales_daily", "name": "positive_revenue", "severity": "warn"} in shown["checks"]
