@@ -62,7 +62,7 @@ def test_the_quoting_example_of_the_options_is_accepted() -> None:
     from ratatouille_jupyter.magics.options import parse_sql_options, tokenize
 
     text = (ROOT / "docs" / "magics.md").read_text(encoding="utf-8")
-    example = re.search(r"quote values with spaces: `([^`]+)`", text)
+    example = re.search(r"quote values with spaces:\s*`([^`]+)`", text)
     assert example is not None
     options = parse_sql_options(tokenize(example.group(1), "%%rat_sql"))
     assert options.partition_by and len(options.partition_by) == 2
