@@ -20,7 +20,7 @@ LAB_ARGS ?=
 BENCH_ARGS ?=
 RAT_HOME_LAB := $(CURDIR)/.lakehouse
 
-.PHONY: help venv install frontend test lint lab bench clean distclean
+.PHONY: help venv install system-deps frontend test lint lab bench clean distclean
 
 # The JupyterLab extension (TypeScript) is built by npm into ratatouille_jupyter/labextension.
 LABEXT_DIR := labextension
@@ -61,14 +61,34 @@ lint: $(STAMP) ## ruff + mypy
 	$(RUFF) check .
 	$(MYPY)
 
-test: lint frontend ## Lint, type-check, frontend tests, then pytest (extra arguments: PYTEST_ARGS="-k foo -x")
+# The Debian packages the tests need (PostgreSQL, Chromium...), shared with .ci/run: installed when this user
+# may (root or passwordless sudo), else the one command to run is printed and make stops.
+system-deps: ## Check the system packages the tests need; install the missing ones when allowed
+	.ci/system-deps
+
+# system-deps comes first: without the packages the browser and Postgres tests would fail late.
+test: system-deps lint frontend ## System packages, lint, type-check, frontend tests, then pytest (extra arguments: PYTEST_ARGS="-k foo -x")
 	cd $(LABEXT_DIR) && npm run typecheck && npm test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lab: $(STAMP) frontend ## Install, build, and open JupyterLab on notebooks/ (tutorial) with the lakehouse in .lakehouse/
+# `make lab` names its lakehouse in ./ratatouille.toml (gitignored, written once, kept when it exists), so
+# every process started in the repository (the lab, its kernels, `rat` in a shell) opens the same one.
+LAB_CONFIG := ratatouille.toml
+
+$(LAB_CONFIG):
+	@printf '%s\n' \
+		'# Written by `make lab`: the lakehouse of this repository, for the lab and for `rat` in a shell.' \
+		'# RAT_* environment variables still win; see docs/configuration.md.' \
+		'home = ".lakehouse"' \
+		'# The example pipelines (relative to the home).' \
+		'pipelines_dir = "../notebooks/pipelines"' >$@
+	@echo "wrote $@ (lakehouse in .lakehouse/, pipelines in notebooks/pipelines/)"
+
+lab: $(STAMP) frontend $(LAB_CONFIG) ## Install, build, and open JupyterLab on notebooks/ (tutorial); the lakehouse named in ./ratatouille.toml (.lakehouse/)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(JUPYTER) labextension develop . --overwrite
 	@mkdir -p $(RAT_HOME_LAB)
-	RAT_HOME="$(RAT_HOME_LAB)" PATH="$(CURDIR)/$(BIN):$$PATH" $(JUPYTER) lab notebooks/tutorial.ipynb \
+	@PATH="$(CURDIR)/$(BIN):$$PATH" rat config | head -1
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(JUPYTER) lab notebooks/tutorial.ipynb \
 		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 # The `bench` extra (matplotlib for the plots, tpchgen-cli and duckdb for TPC-H), installed once over the development install.

@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     m = sub.add_parser("maintain", help="apply the maintenance policy of one table, or of every table")
     m.add_argument("table", nargs="?")
     m.add_argument("--json", action="store_true", help="print the full report as JSON")
-    sub.add_parser("config", help="show the resolved settings (secrets masked)")
+    sub.add_parser("config", help="which lakehouse is in use and why, then the settings (secrets masked)")
     d = sub.add_parser("doctor", help="check the catalog, object store, engine and Dagster; print the fixes")
     d.add_argument("--json", action="store_true", help="print the checks as JSON")
     d.add_argument("--timeout", type=float, default=5.0, help="seconds per network probe (default 5)")
@@ -97,6 +97,7 @@ def run(argv: Sequence[str], rat: Rat) -> int:
     elif args.command == "maintain":
         return _maintain(rat, args.table, args.json)
     elif args.command == "config":
+        print(rat.settings.explain_home())
         for key, value in rat.settings.describe().items():
             print(f"{key:22} {value}")
     elif args.command == "doctor":

@@ -71,6 +71,9 @@ class Settings:
         cache_mb: The bound of the snapshot cache in MiB (``RAT_CACHE_MB``): engine-native copies of
             the snapshots queries read. An eighth of the machine's memory by default; 0 turns it off.
         config_file: The config file that was read, if any.
+        home_source: Why the home is this folder, in words (``RAT_HOME``, a ``ratatouille.toml`` and its
+            path, or the default); empty when the settings were built in code (:meth:`for_home`).
+            Shown by ``rat config`` and ``rat doctor``; not a setting (no variable, not in :meth:`describe`).
     """
 
     home: Path
@@ -88,6 +91,7 @@ class Settings:
     record_parameters: bool = False
     cache_mb: int = -1
     config_file: Path | None = None
+    home_source: str = field(default="", compare=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
@@ -109,11 +113,12 @@ class Settings:
         file_values = _read_config_file(config_path) if config_path else {}
         values: dict[str, str] = dict(file_values)
         values.update({k: env[f"RAT_{k.upper()}"] for k in _KEYS if env.get(f"RAT_{k.upper()}")})
-        home = _resolve_home(env, config_path, file_values)
+        home, source = _resolve_home(env, config_path, file_values)
         if not config_path and (home / CONFIG_FILE_NAME).is_file():
             config_path = home / CONFIG_FILE_NAME
             values = {**_read_config_file(config_path), **values}
-        return cls.for_home(home, config_file=config_path, **{k: v for k, v in values.items() if k != "home"})
+        others = {k: v for k, v in values.items() if k != "home"}
+        return cls.for_home(home, config_file=config_path, home_source=source, **others)
 
     @classmethod
     def for_home(cls, home: Path | str, **overrides: Any) -> Settings:
@@ -163,6 +168,8 @@ class Settings:
         """
         out: dict[str, str] = {}
         for f in fields(self):
+            if f.name == "home_source":
+                continue
             value = getattr(self, f.name)
             if f.name == "s3_secret_access_key" and value:
                 value = "********"
@@ -170,6 +177,10 @@ class Settings:
                 value = masked_url(value)
             out[f.name] = "" if value is None else str(value)
         return out
+
+    def explain_home(self) -> str:
+        """One line: which lakehouse is in use and why (what ``rat config`` prints first)."""
+        return f"lakehouse {self.home} ({self.home_source or 'given by the program'})"
 
     def __repr__(self) -> str:
         shown = {k: v for k, v in self.describe().items() if k != "s3_secret_access_key"}
@@ -267,13 +278,21 @@ def _read_config_file(path: Path) -> dict[str, str]:
     return {k: str(v) for k, v in section.items()}
 
 
-def _resolve_home(env: Mapping[str, str], config_path: Path | None, file_values: Mapping[str, str]) -> Path:
+def _resolve_home(
+    env: Mapping[str, str], config_path: Path | None, file_values: Mapping[str, str]
+) -> tuple[Path, str]:
+    """The home folder and why it is that one."""
     if env.get("RAT_HOME"):
-        return Path(env["RAT_HOME"]).expanduser().resolve()
+        return Path(env["RAT_HOME"]).expanduser().resolve(), "from the RAT_HOME environment variable"
     if config_path is not None:
+        via = " (RAT_CONFIG)" if env.get("RAT_CONFIG") else ""
         if file_values.get("home"):
-            return (config_path.parent / Path(file_values["home"]).expanduser()).resolve()
-        return config_path.parent.resolve()
+            home = (config_path.parent / Path(file_values["home"]).expanduser()).resolve()
+            return home, f"from {CONFIG_FILE_NAME} at {config_path}{via}"
+        return config_path.parent.resolve(), f"the folder of {CONFIG_FILE_NAME} at {config_path}{via}"
     from platformdirs import user_data_dir  # deferred: only this fallback needs it
 
-    return Path(user_data_dir("ratatouille", appauthor=False))
+    return (
+        Path(user_data_dir("ratatouille", appauthor=False)),
+        f"the default: no RAT_HOME, no {CONFIG_FILE_NAME} in this folder or above",
+    )

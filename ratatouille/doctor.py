@@ -85,7 +85,8 @@ def check_settings(settings: Settings) -> Check:
     """Where the settings come from and which kind of lakehouse they describe."""
     kind = "embedded lakehouse" if settings.is_embedded_engine else "shared stack"
     source = f"config file {settings.config_file}" if settings.config_file else "no config file"
-    return Check("settings", OK, f"{kind}; home {settings.home}; {source}")
+    why = f" ({settings.home_source})" if settings.home_source else ""
+    return Check("settings", OK, f"{kind}; home {settings.home}{why}; {source}")
 
 
 def check_catalog(settings: Settings, timeout: float) -> Check:

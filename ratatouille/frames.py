@@ -11,7 +11,7 @@ import pyarrow as pa
 from .errors import InvalidInput
 
 #: Strings that mean "no value" wherever they appear. "NA" is not here: it is a country code and a
-#: region name in real data; pass it in ``markers`` when a file uses it for missing values.
+#: region name in real data; pass it in ``extra_markers`` when a file uses it for missing values.
 DEFAULT_NULL_MARKERS: tuple[str, ...] = ("", "NULL", "null", "None", "NaN", "nan", "N/A", "n/a", "#N/A")
 
 
@@ -61,7 +61,10 @@ def nulls(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def clean(
-    df: pd.DataFrame, markers: Iterable[str] | None = None, columns: Iterable[str] | None = None
+    df: pd.DataFrame,
+    markers: Iterable[str] | None = None,
+    columns: Iterable[str] | None = None,
+    extra_markers: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Turn null-like strings into missing values; return a new DataFrame.
 
@@ -70,12 +73,21 @@ def clean(
 
     Args:
         df: The data.
-        markers: The strings that mean missing; :data:`DEFAULT_NULL_MARKERS` when omitted.
+        markers: The strings that mean missing, *instead of* :data:`DEFAULT_NULL_MARKERS` (the defaults
+            when omitted).
         columns: Limit cleaning to these columns.
+        extra_markers: Strings that mean missing *as well as* the markers (``extra_markers=["NA"]``
+            keeps every default and adds ``"NA"``).
+
+    Raises:
+        InvalidInput: Not a DataFrame, an unknown column, or markers given as one string.
     """
     if not isinstance(df, pd.DataFrame):
         raise InvalidInput(f"expected a pandas DataFrame, got {type(df).__name__}")
-    wanted = set(DEFAULT_NULL_MARKERS if markers is None else markers)
+    for name, given in (("markers", markers), ("extra_markers", extra_markers)):
+        if isinstance(given, str):
+            raise InvalidInput(f"{name} is a list of strings: write {name}=[{given!r}]")
+    wanted = set(DEFAULT_NULL_MARKERS if markers is None else markers) | set(extra_markers or ())
     out = df.copy()
     for col in columns if columns is not None else out.columns:
         if col not in out.columns:

@@ -297,10 +297,16 @@ class Rat(ChecksMixin, DevMixin, DocsMixin, FilesMixin, ServingMixin, TablesMixi
 
     @staticmethod
     def clean(
-        df: pd.DataFrame, markers: list[str] | None = None, columns: list[str] | None = None
+        df: pd.DataFrame,
+        markers: list[str] | None = None,
+        columns: list[str] | None = None,
+        extra_markers: list[str] | None = None,
     ) -> pd.DataFrame:
-        """Null-like strings to missing values (see :func:`ratatouille.frames.clean`)."""
-        return clean(df, markers=markers, columns=columns)
+        """Null-like strings to missing values (see :func:`ratatouille.frames.clean`).
+
+        ``markers`` replaces the default markers; ``extra_markers`` adds to them.
+        """
+        return clean(df, markers=markers, columns=columns, extra_markers=extra_markers)
 
     def __repr__(self) -> str:
         if self._session is None:

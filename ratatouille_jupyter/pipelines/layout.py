@@ -32,9 +32,9 @@ _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def pipelines_dir(settings: Settings) -> Path:
-    """The folder searched for pipeline notebooks."""
+    """The folder searched for pipeline notebooks (``..`` in a path relative to the home folded away)."""
     configured = Path(settings.pipelines_dir or "pipelines").expanduser()
-    return configured if configured.is_absolute() else settings.home / configured
+    return Path(os.path.normpath(configured if configured.is_absolute() else settings.home / configured))
 
 
 def runs_dir(settings: Settings) -> Path:
@@ -88,7 +88,7 @@ def settings_env(settings: Settings, base: Mapping[str, str] | None = None) -> d
     env = {k: v for k, v in (os.environ if base is None else base).items() if not k.startswith("RAT_")}
     for f in fields(settings):
         value = getattr(settings, f.name)
-        if f.name != "config_file" and value not in (None, ""):
+        if f.name not in ("config_file", "home_source") and value not in (None, ""):
             env[f"RAT_{f.name.upper()}"] = str(value)
     if settings.config_file is not None:
         env["RAT_CONFIG"] = str(settings.config_file)

@@ -18,6 +18,9 @@ from tornado import web
 from .base import RatHandler, RatHTTPError
 from .service import Explorer, ReadOnly
 
+#: Most run records ``GET .../runs`` answers at once (``limit``; 20 by default).
+MAX_RUNS = 200
+
 
 class PipelinesHandler(RatHandler):
     """``GET /ratatouille/pipelines``: every pipeline with its schedule and last run."""
@@ -36,9 +39,11 @@ class PipelineRunsHandler(RatHandler):
     @web.authenticated
     @authorized
     async def get(self, name: str) -> None:
-        """The pipeline's recent runs, newest first."""
-        limit = self.int_arg("limit", 20) or 20
-        await self.answer(_runs, self.explorer, name, max(1, min(limit, 200)))
+        """The pipeline's recent runs, newest first (``limit`` outside 1..MAX_RUNS is a 400)."""
+        limit = self.int_arg("limit", 20)
+        if limit is None or not 1 <= limit <= MAX_RUNS:
+            raise RatHTTPError(400, f"limit must be between 1 and {MAX_RUNS}, got {limit}", "InvalidInput")
+        await self.answer(_runs, self.explorer, name, limit)
 
     @web.authenticated
     @authorized

@@ -108,3 +108,53 @@ def test_passwords_in_urls_are_masked_everywhere(tmp_path: Path) -> None:
     with contextlib.redirect_stdout(out):
         assert run(["config"], Rat(Lakehouse(settings))) == 0
     assert "pw-engine" not in out.getvalue() and "pw-s3" not in out.getvalue()
+
+
+def test_the_home_says_where_it_comes_from(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``rat config``'s first line: the lakehouse and why (RAT_HOME, a ratatouille.toml, or the default)."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    project, deep = tmp_path / "project", tmp_path / "project" / "notebooks" / "sub"
+    deep.mkdir(parents=True)
+    bare = tmp_path / "elsewhere"
+    bare.mkdir()
+    assert "the default" in Settings.from_env({}, cwd=bare).explain_home()
+    toml = project / "ratatouille.toml"
+    toml.write_text('home = ".lakehouse"\npipelines_dir = "../notebooks/pipelines"\n')
+    # found in the working folder and in every folder below it
+    for cwd in (project, deep):
+        s = Settings.from_env({}, cwd=cwd)
+        assert s.home == (project / ".lakehouse").resolve()
+        assert s.explain_home() == f"lakehouse {s.home} (from ratatouille.toml at {toml})"
+    # an environment variable still wins over the file, and says so; the file's other keys still apply
+    s = Settings.from_env({"RAT_HOME": str(tmp_path / "env")}, cwd=deep)
+    assert s.home == (tmp_path / "env").resolve() and s.config_file == toml
+    assert s.explain_home().endswith("(from the RAT_HOME environment variable)")
+    assert s.pipelines_dir == "../notebooks/pipelines"
+    s = Settings.from_env({"RAT_PIPELINES_DIR": "flows"}, cwd=deep)
+    assert s.pipelines_dir == "flows"
+    # RAT_CONFIG names another file, found from anywhere
+    other = tmp_path / "other.toml"
+    other.write_text('home = "lh2"\n')
+    s = Settings.from_env({"RAT_CONFIG": str(other)}, cwd=deep)
+    assert s.home == (tmp_path / "lh2").resolve()
+    assert s.explain_home().endswith(f"(from ratatouille.toml at {other} (RAT_CONFIG))")
+    # not a setting: not shown among them, not compared
+    assert "home_source" not in s.describe()
+    assert Settings.for_home(s.home).explain_home().endswith("(given by the program)")
+
+
+def test_rat_config_prints_which_lakehouse_and_why(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import ratatouille
+
+    (tmp_path / "ratatouille.toml").write_text('home = "lh"\n')
+    (tmp_path / "sub").mkdir()
+    source = str(Path(ratatouille.__file__).parent.parent)  # this checkout, whatever is installed
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": source}
+    cmd = [sys.executable, "-m", "ratatouille.cli", "config"]
+    out = subprocess.run(cmd, env=env, cwd=tmp_path / "sub", capture_output=True, text=True, check=True)
+    root = tmp_path.resolve()
+    first = out.stdout.splitlines()[0]
+    assert first == f"lakehouse {root / 'lh'} (from ratatouille.toml at {root / 'ratatouille.toml'})"

@@ -133,6 +133,17 @@ def test_helpers() -> None:
     cleaned = Rat.clean(df)
     assert cleaned.a.isna().tolist() == [False, True, True, True, False]  # "NA" is data unless asked
     assert Rat.clean(df, markers=["NA"]).a.isna().tolist() == [False, False, False, True, True]
+    # extra_markers adds to the defaults; markers replaces them; both: the markers plus the extras
+    assert Rat.clean(df, extra_markers=["NA"]).a.isna().tolist() == [False, True, True, True, True]
+    assert Rat.clean(df, markers=["x"], extra_markers=["NA"]).a.isna().tolist() == [
+        True,
+        False,
+        False,
+        True,
+        True,
+    ]
+    with pytest.raises(InvalidInput, match=r"extra_markers=\['NA'\]"):
+        Rat.clean(df, extra_markers="NA")  # type: ignore[arg-type]
     profile = Rat.nulls(df).set_index("column")
     assert profile.loc["a", "nulls"] == 1 and profile.loc["a", "null_like_strings"] == 2
     assert df.a.tolist()[1] == "N/A"  # the input is not modified

@@ -99,6 +99,24 @@ async def test_listing_and_run_now(jp_fetch: Any, settings: Settings, pipelines:
     assert listing["items"][0]["last_run"]["status"] == "success"
 
 
+async def test_a_runs_limit_out_of_range_is_refused(jp_fetch: Any, pipelines: Path) -> None:
+    """``limit`` is 1..200: anything else is a 400 naming the range, not a silently clamped answer."""
+    write_notebook(pipelines / "p.ipynb", ["x = 1"], pipeline={"schedule": ""})
+    for bad in ("0", "-1", "201", "100000", "ten"):
+        try:
+            await jp_fetch("ratatouille", "pipelines", "p", "runs", params={"limit": bad})
+        except HTTPClientError as e:
+            assert e.response is not None
+            error = json.loads(e.response.body)
+            assert (e.code, error["error"]) == (400, "InvalidInput"), bad
+            assert "limit must be" in error["message"], bad
+        else:
+            raise AssertionError(f"limit={bad} was accepted")
+    for good in ("1", "200"):
+        response = await jp_fetch("ratatouille", "pipelines", "p", "runs", params={"limit": good})
+        assert response.code == 200 and json.loads(response.body) == {"pipeline": "p", "items": []}
+
+
 @pytest.mark.parametrize("read_only", [True])
 async def test_authentication_and_read_only(jp_fetch: Any, pipelines: Path) -> None:
     write_notebook(pipelines / "p.ipynb", ["x = 1"])

@@ -120,6 +120,9 @@ def test_pipelines_dir_setting(tmp_path: Path) -> None:
     assert pipelines_dir(Settings.for_home(tmp_path, pipelines_dir="flows")) == tmp_path.resolve() / "flows"
     env = {"RAT_HOME": str(tmp_path), "RAT_PIPELINES_DIR": str(tmp_path / "nb")}
     assert pipelines_dir(Settings.from_env(env, cwd=tmp_path)) == tmp_path / "nb"
+    # `make lab`'s ratatouille.toml: the home in the repository, the pipelines next to it
+    up = Settings.for_home(tmp_path / ".lakehouse", pipelines_dir="../notebooks/pipelines")
+    assert pipelines_dir(up) == tmp_path.resolve() / "notebooks" / "pipelines"
     assert run_branch("daily_kpis", "abc-1", 2) == "pipelines/daily_kpis/abc-1-2"
 
 

@@ -62,3 +62,21 @@ def test_patterns_capture_path_parameters() -> None:
     for pattern, _ in handlers():
         for name in re.findall(r"\(\?P<([a-z_]+)>", pattern):
             assert name in ("namespace", "table", "branch", "name")
+
+
+def test_server_side_errors_are_documented() -> None:
+    """What the error map can answer from 500 up: every route may hit a bug; every route that opens the
+    lakehouse may meet unusable settings (503 ``ConfigError``) or a missing extra (501 ``NotInstalled``)."""
+    from ratatouille.errors import ConfigError, NotInstalled
+
+    spec = _spec()
+    assert (ConfigError.http_status, NotInstalled.http_status) == (503, 501)
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method not in _METHODS:
+                continue
+            wanted = {"500"} if path == "/ratatouille/version" else {"500", "501", "503"}
+            assert wanted <= set(op["responses"]), (path, method)
+    responses = spec["components"]["responses"]
+    assert "ConfigError" in responses["Unavailable"]["description"]
+    assert "NotInstalled" in responses["NotInstalled"]["description"]
