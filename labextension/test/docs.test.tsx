@@ -125,7 +125,7 @@ describe('documentation components', () => {
     expect(html).toContain('sales@example.com');
     expect(html).toContain('<span class="jp-RatChip">finance</span><span class="jp-RatChip">daily</span>');
     expect(html.replace(/<!-- -->/g, '')).toContain('Checks: 1 failed · 1 passed');
-    expect(html).toContain('jp-RatStatus jp-mod-fail');
+    expect(html).toContain('jp-RatCheckStatus jp-mod-fail');
   });
 
   it('shows nothing for an undocumented table without checks', () => {

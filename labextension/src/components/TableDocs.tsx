@@ -19,7 +19,7 @@ export function StatusIcon({ status, label }: { status: CheckStatus | undefined;
   }
   const Icon = STATUS_ICONS[status];
   return (
-    <span className={`jp-RatStatus jp-mod-${status}`} role="img" aria-label={label ?? status} title={statusTitle(status)}>
+    <span className={`jp-RatCheckStatus jp-mod-${status}`} role="img" aria-label={label ?? status} title={statusTitle(status)}>
       <Icon.react tag="span" />
     </span>
   );

@@ -137,7 +137,7 @@ function Matched({ table, filter }: { table: ITableName; filter: string }): JSX.
   if (!table.description) {
     return null;
   }
-  const [before, match, after] = snippet(table.description, filter);
+  const [before, match, after] = snippet(table.description, filter, 32);
   return (
     <>
       {before}
