@@ -27,10 +27,42 @@ export interface INamespace {
   name: string;
 }
 
+/** The worst of a table's last check results: an `error` check failed, a `warn` one, all passed; null: none. */
+export type CheckStatus = 'fail' | 'warn' | 'pass' | null;
+
 export interface ITableName {
   namespace: string;
   name: string;
   identifier: string;
+  /** The table's description (the filter searches it too). */
+  description?: string | null;
+  check_status?: CheckStatus;
+}
+
+/** One column of the table's documentation (`a.b` for a struct's field). */
+export interface IColumnDoc {
+  name: string;
+  type: string;
+  doc: string | null;
+  pii: boolean;
+}
+
+/** The last stored result of one data-quality check. */
+export interface ICheckResult {
+  /** The shortcut (`not_null(id)`) or the name given. */
+  name: string;
+  severity: 'error' | 'warn' | string;
+  passed: boolean;
+  status: 'pass' | 'warn' | 'fail';
+  /** Violating rows (all of them). */
+  count: number | null;
+  checked_at: string | null;
+  branch: string | null;
+  snapshot_id: string | null;
+  sql: string;
+  elapsed_s: number | null;
+  /** The first violating rows (at most 10). */
+  sample: Record<string, Cell>[];
 }
 
 export interface IRef {
@@ -78,6 +110,15 @@ export interface ITableDetail {
   properties: Record<string, string>;
   snapshot_count: number;
   refs: IRef[];
+  description: string | null;
+  owner: string | null;
+  tags: string[];
+  /** The columns marked as personal data. */
+  pii: string[];
+  columns: IColumnDoc[];
+  check_status: CheckStatus;
+  /** The last result of each check, failures first. */
+  checks: ICheckResult[];
 }
 
 export interface ISnapshot {

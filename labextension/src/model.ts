@@ -35,7 +35,7 @@ export interface ICompaction {
   error: string | null;
 }
 
-export type Tab = 'schema' | 'snapshots' | 'properties' | 'preview';
+export type Tab = 'schema' | 'checks' | 'snapshots' | 'properties' | 'preview';
 
 /** Append a page to a listing (dropping duplicates a concurrent refresh could bring). */
 export function mergePage(current: ITableName[], page: IPage<ITableName>): ITableName[] {

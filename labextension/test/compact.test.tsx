@@ -6,40 +6,10 @@ import { ApiError, ICompactResult, ITableDetail, RatApi } from '../src/api';
 import { TableFiles } from '../src/components/TableFiles';
 import { canCompact, compactOutcome, filesText, partitionText } from '../src/format';
 import { ExplorerModel, ICompaction } from '../src/model';
-import { serverVersion } from './fixtures';
-
-const MIB = 1024 * 1024;
+import { serverVersion, tableDetail } from './fixtures';
 
 function detail(extra: Partial<ITableDetail> = {}): ITableDetail {
-  return {
-    namespace: 'bronze',
-    name: 'events',
-    identifier: 'bronze.events',
-    location: '/lake/bronze/events',
-    format_version: 2,
-    uuid: 'u1',
-    ref: 'main',
-    snapshot_id: '11',
-    snapshot_timestamp: null,
-    last_updated: null,
-    schema: { schema_id: 0, fields: [] },
-    row_count: 12,
-    size_bytes: 6144,
-    file_count: 6,
-    partitioning: ['day(event_ts)', 'bucket(16, user_id)'],
-    partition_fields: [],
-    files_branch: 'main',
-    files: 6,
-    small_files: 6,
-    file_bytes: 6144,
-    small_file_bytes: 48 * MIB,
-    target_file_bytes: 64 * MIB,
-    sort_order: [],
-    properties: {},
-    snapshot_count: 3,
-    refs: [],
-    ...extra
-  };
+  return tableDetail(extra);
 }
 
 const REPORT: ICompactResult = {

@@ -60,6 +60,16 @@ def all_tables(catalog: Catalog) -> list[tuple[str, str]]:
     return [(ns, t) for ns in list_namespaces(catalog) for t in list_tables(catalog, ns)]
 
 
+def table_locations(catalog: Catalog) -> list[tuple[str, str, str]]:
+    """Every ``(namespace, table, metadata location)``, sorted; the location is ``""`` when unknown.
+
+    Only a SQL catalog tells the locations in one query; over other catalogs they are all ``""``.
+    """
+    if is_sql_catalog(catalog):
+        return [(ns, t, loc) for ns, t, loc in _sql_rows(catalog)]
+    return [(ns, t, "") for ns, t in all_tables(catalog)]
+
+
 def change_marker(catalog: Catalog) -> tuple[str, int]:
     """A hash that changes whenever a table is created, dropped or committed to; and the table count.
 

@@ -7,6 +7,7 @@ this class is also what the benchmark and the tests drive without HTTP. It reads
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -21,10 +22,11 @@ from ratatouille.session import Lakehouse
 from ratatouille.sqltext import TableRef, validate_branch_name, validate_identifier
 
 from . import branch_actions
-from .catalog_index import TableCache, all_tables, change_marker
+from .catalog_index import TableCache, change_marker, table_locations
 from .describe import page_bounds, ref_list, sid, snapshot_page, table_detail
 from .file_stats import FileStatsCache, file_fields
 from .jsonsafe import arrow_rows
+from .table_docs import CheckIndex, DescriptionIndex, check_fields, checks_marker, doc_fields
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -89,6 +91,8 @@ class Explorer:
         self.executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="ratatouille-api")
         self._tables = TableCache()
         self._file_stats = FileStatsCache()
+        self._descriptions = DescriptionIndex()
+        self._check_status = CheckIndex()
         self._history: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
         self._history_lock = threading.Lock()
 
@@ -152,7 +156,11 @@ class Explorer:
     def tables(
         self, namespace: str | None = None, filter_text: str = "", offset: int = 0, limit: int | None = None
     ) -> dict[str, Any]:
-        """One page of tables, optionally of one namespace and whose ``ns.name`` contains ``filter_text``.
+        """One page of tables, optionally of one namespace and matching ``filter_text``.
+
+        A table matches when its ``ns.name`` or its description contains the text (case-insensitive;
+        descriptions are searched over a SQL catalog only, whose rows tell the metadata files). Each
+        item carries the table's description and the status of its last checks.
 
         Raises:
             InvalidInput: A bad namespace, filter or page.
@@ -163,13 +171,24 @@ class Explorer:
         if len(filter_text) > 200:
             raise InvalidInput("the filter is longer than 200 characters")
         needle = filter_text.strip().lower()
-        found = [
-            (ns, t)
-            for ns, t in all_tables(self.catalog)
-            if (namespace is None or ns == namespace) and (not needle or needle in f"{ns}.{t}".lower())
-        ]
-        items = [{"namespace": ns, "name": t, "identifier": f"{ns}.{t}"} for ns, t in found[offset:][:limit]]
-        return {"items": items, "total": len(found), "offset": offset, "limit": limit}
+        rows = [r for r in table_locations(self.catalog) if namespace is None or r[0] == namespace]
+        if needle:
+            rows = [r for r in rows if needle in f"{r[0]}.{r[1]}".lower() or needle in self._description(r)]
+        items = [self._listed(ns, t, loc) for ns, t, loc in rows[offset:][:limit]]
+        return {"items": items, "total": len(rows), "offset": offset, "limit": limit}
+
+    def _description(self, row: tuple[str, str, str]) -> str:
+        return (self._descriptions.description(self.catalog, row[2]) or "").lower()
+
+    def _listed(self, namespace: str, name: str, location: str) -> dict[str, Any]:
+        identifier = f"{namespace}.{name}"
+        return {
+            "namespace": namespace,
+            "name": name,
+            "identifier": identifier,
+            "description": self._descriptions.description(self.catalog, location),
+            "check_status": self._check_status.status(self.lakehouse_settings, identifier),
+        }
 
     def _page(self, limit: int | None) -> int:
         return self.limits.default_page_size if limit is None else limit
@@ -194,6 +213,8 @@ class Explorer:
         table = self.table(namespace, name)
         detail = table_detail(table, ref, snapshot_id)
         detail.update(file_fields(table, ref, snapshot_id, self._file_stats))
+        detail.update(doc_fields(table, detail["identifier"], ref))
+        detail.update(check_fields(self.lakehouse_settings, detail["identifier"]))
         return detail
 
     def snapshots(
@@ -258,8 +279,11 @@ class Explorer:
         return {"sql": sql, "limit": rows, **arrow_rows(data), "truncated": data.num_rows >= rows}
 
     def changes(self) -> dict[str, Any]:
-        """The catalog's change marker, polled by the frontend to refresh after a write."""
+        """The catalog's change marker, polled by the frontend to refresh after a write or a check run."""
         marker, count = change_marker(self.catalog)
+        checks = checks_marker(self.lakehouse_settings)
+        if checks:  # a stored check result refreshes the sidebar too
+            marker = hashlib.sha256(f"{marker}|{checks}".encode()).hexdigest()[:32]
         return {"marker": marker, "tables": count}
 
     # -- branch actions ----------------------------------------------------------------------------

@@ -29,7 +29,13 @@ async def test_namespaces(api: Any) -> None:
 async def test_tables_all_filter_namespace_and_pages(api: Any) -> None:
     body = await api("tables")
     assert body["total"] == 15
-    assert body["items"][0] == {"namespace": "bronze", "name": "customers", "identifier": "bronze.customers"}
+    assert body["items"][0] == {
+        "namespace": "bronze",
+        "name": "customers",
+        "identifier": "bronze.customers",
+        "description": "Customer master data from the CRM",
+        "check_status": None,
+    }
 
     body = await api("tables", params={"filter": "SAL"})
     assert [t["identifier"] for t in body["items"]] == ["bronze.sales"]

@@ -26,7 +26,7 @@ function Filter({ model }: { model: ExplorerModel }): JSX.Element {
     <div className="jp-RatExplorer-filter">
       <InputGroup
         type="search"
-        placeholder="Filter tables (namespace.table)"
+        placeholder="Filter tables (name or description)"
         aria-label="Filter tables"
         value={text}
         onChange={(event: React.ChangeEvent<HTMLInputElement>) => setText(event.target.value)}

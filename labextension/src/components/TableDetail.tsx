@@ -4,13 +4,16 @@ import * as React from 'react';
 
 import { ITableDetail } from '../api';
 import { CommandIDs } from '../commands';
+import { columnDoc } from '../docs';
 import { atSuffix, canCompact, formatBytes, formatCount, formatTime, provenance, rowDelta } from '../format';
 import { ExplorerModel, Tab } from '../model';
 import { DataGrid } from './DataGrid';
 import { TableFiles } from './TableFiles';
+import { Checks, PiiBadge, StatusIcon, TableDocs } from './TableDocs';
 
 const TABS: [Tab, string][] = [
   ['schema', 'Schema'],
+  ['checks', 'Checks'],
   ['snapshots', 'Snapshots'],
   ['properties', 'Properties'],
   ['preview', 'Preview']
@@ -38,18 +41,24 @@ function Schema({ detail }: { detail: ITableDetail }): JSX.Element {
           <th scope="col">Column</th>
           <th scope="col">Type</th>
           <th scope="col">Null</th>
-          <th scope="col">Doc</th>
+          <th scope="col">Description</th>
         </tr>
       </thead>
       <tbody>
-        {detail.schema.fields.map(f => (
-          <tr key={f.id}>
-            <td className="jp-RatMono">{f.name}</td>
-            <td className="jp-RatMono">{f.type}</td>
-            <td>{f.nullable ? 'yes' : 'no'}</td>
-            <td>{f.doc ?? ''}</td>
-          </tr>
-        ))}
+        {detail.schema.fields.map(f => {
+          const doc = columnDoc(detail, f.name, f.doc);
+          return (
+            <tr key={f.id} data-testid={`rat-column-${f.name}`}>
+              <td className="jp-RatMono">
+                {f.name}
+                {doc.pii && <PiiBadge />}
+              </td>
+              <td className="jp-RatMono">{f.type}</td>
+              <td>{f.nullable ? 'yes' : 'no'}</td>
+              <td className="jp-RatColumnDoc">{doc.doc ?? ''}</td>
+            </tr>
+          );
+        })}
       </tbody>
     </table>
   );
@@ -186,6 +195,7 @@ export function TableDetail({ model, commands }: { model: ExplorerModel; command
           snapshots
         </div>
       )}
+      {detail && <TableDocs detail={detail} onChecks={() => model.setTab('checks')} />}
       {detail && (
         <TableFiles
           detail={detail}
@@ -214,6 +224,12 @@ export function TableDetail({ model, commands }: { model: ExplorerModel; command
             onClick={() => model.setTab(id)}
           >
             {label}
+            {id === 'checks' && detail && detail.checks?.length > 0 && (
+              <>
+                {' '}
+                <StatusIcon status={detail.check_status} />
+              </>
+            )}
           </button>
         ))}
       </div>
@@ -226,6 +242,8 @@ export function TableDetail({ model, commands }: { model: ExplorerModel; command
           <div className="jp-RatExplorer-empty">Loading…</div>
         ) : model.tab === 'schema' ? (
           <Schema detail={detail} />
+        ) : model.tab === 'checks' ? (
+          <Checks detail={detail} />
         ) : (
           <Properties detail={detail} />
         )}

@@ -8,7 +8,8 @@ import { caretDownIcon, caretRightIcon, folderIcon, tableRowsIcon } from '@jupyt
 import * as React from 'react';
 
 import { IListing, ExplorerModel } from '../model';
-import { ITableName } from '../api';
+import { CheckStatus, ITableName } from '../api';
+import { filterMatch, snippet, statusTitle } from '../docs';
 
 function focusSibling(current: HTMLElement, step: number | 'first' | 'last'): void {
   const tree = current.closest('[role="tree"]');
@@ -36,6 +37,10 @@ interface IItemProps {
   selected?: boolean;
   icon?: React.ReactNode;
   badge?: string;
+  /** A table's check status: a badge when its checks failed or warned. */
+  status?: CheckStatus;
+  /** A second line (a description matched by the filter). */
+  detail?: React.ReactNode;
   title?: string;
   onActivate: () => void;
   onToggle?: () => void;
@@ -43,7 +48,7 @@ interface IItemProps {
 }
 
 function TreeItem(props: IItemProps): JSX.Element {
-  const { label, level, expanded, selected, icon, badge, title, onActivate, onToggle, testId } = props;
+  const { label, level, expanded, selected, icon, badge, status, detail, title, onActivate, onToggle, testId } = props;
   const onKeyDown = (event: React.KeyboardEvent<HTMLDivElement>) => {
     const el = event.currentTarget;
     switch (event.key) {
@@ -113,14 +118,44 @@ function TreeItem(props: IItemProps): JSX.Element {
         {onToggle ? <Caret.react tag="span" /> : null}
       </span>
       {icon}
-      <span className="jp-RatTree-label">{label}</span>
+      <span className="jp-RatTree-text">
+        <span className="jp-RatTree-label">{label}</span>
+        {detail ? <span className="jp-RatTree-detail">{detail}</span> : null}
+      </span>
       {badge ? <span className="jp-RatTree-badge">{badge}</span> : null}
+      {status === 'fail' || status === 'warn' ? (
+        <span className={`jp-RatTree-status jp-mod-${status}`} title={statusTitle(status)} data-testid="rat-check-badge">
+          {status}
+        </span>
+      ) : null}
     </div>
   );
 }
 
+/** The description of a table the filter found by its description, the match emphasized. */
+function Matched({ table, filter }: { table: ITableName; filter: string }): JSX.Element | null {
+  if (!table.description) {
+    return null;
+  }
+  const [before, match, after] = snippet(table.description, filter, 32);
+  return (
+    <>
+      {before}
+      <mark className="jp-RatTree-match">{match}</mark>
+      {after}
+    </>
+  );
+}
+
+function tableTitle(t: ITableName): string {
+  const description = t.description ? `\n${t.description}` : '';
+  const checks = statusTitle(t.check_status);
+  return `${t.identifier}${description}${checks ? `\n${checks}` : ''}\nEnter to open, Right for its branches and tags`;
+}
+
 function TableItems({ model, tables, level }: { model: ExplorerModel; tables: ITableName[]; level: number }): JSX.Element {
   const sel = model.selection;
+  const filter = model.filtered ? model.filter : '';
   return (
     <>
       {tables.map(t => {
@@ -137,7 +172,9 @@ function TableItems({ model, tables, level }: { model: ExplorerModel; tables: IT
               onActivate={() => void model.select({ namespace: t.namespace, name: t.name, ref: null })}
               onToggle={() => void model.toggleRefs(t.identifier)}
               testId={`rat-table-${t.identifier}`}
-              title={`${t.identifier}: Enter to open, Right for its branches and tags`}
+              status={t.check_status}
+              detail={filterMatch(t, filter) === 'description' ? <Matched table={t} filter={filter} /> : undefined}
+              title={tableTitle(t)}
             />
             {refs !== undefined && (
               <div role="group">
