@@ -1,7 +1,8 @@
 """The last result of each check, per table, in the lakehouse home: ``<home>/checks/<ns>.<table>.json``.
 
 Each file maps a check's name to its latest result (see :meth:`~.model.CheckResult.to_dict`), written
-whole to a temporary file that then replaces the old one, so a reader never sees half a file. Storing is
+whole to a temporary file that then replaces the old one, so a reader never sees half a file; writers
+of several processes take turns on a lock file, so that none loses another's result. Storing is
 best effort: a failure to write is a warning and never fails the checks that ran.
 
 A process whose environment sets :data:`RUN_LOG_ENV` (the kernel of a pipeline run) also appends every
@@ -11,12 +12,13 @@ result, as one JSON line, to the file it names (:func:`log_run_results`): the ru
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 import threading
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,8 +50,8 @@ def save_results(settings: Settings, results: Iterable[CheckResult]) -> None:
         by_table.setdefault(result.table, []).append(result)
     for table, found in by_table.items():
         try:
-            with _lock:
-                path = _file(settings, table)
+            path = _file(settings, table)
+            with _lock, _process_lock(path):
                 stored = _read(path) if path.exists() else {}
                 stored.update({r.name: r.to_dict() for r in found})
                 _write_atomically(path, {"table": table, "checks": stored})
@@ -116,6 +118,23 @@ def last_results(settings: Settings, table: str | None = None) -> list[dict[str,
             continue
         rows.extend(stored[name] for name in sorted(stored))
     return rows
+
+
+@contextlib.contextmanager
+def _process_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``<path>.lock`` (where the platform has ``fcntl``; else nothing)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: one writer per process is what the thread lock gives
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.name}.lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _read(path: Path) -> dict[str, dict[str, Any]]:

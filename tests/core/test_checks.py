@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import warnings
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -281,3 +282,35 @@ def test_parse_spec_quotes_every_name_and_value() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert parse_spec("a.b row_count(!=3)")[0].name == "row_count(!=3)"
+
+
+def _save_many(home: str, worker: int) -> None:
+    import pyarrow as pa
+
+    from ratatouille.checks.model import CheckResult
+    from ratatouille.checks.store import save_results
+    from ratatouille.config import Settings
+
+    settings = Settings.for_home(home)
+    for i in range(15):
+        result = CheckResult(
+            f"w{worker}_{i}", "silver.locked", "error", True, 0, pa.table({}), "SELECT 1", 0.0, None
+        )
+        save_results(settings, [result])
+
+
+def test_writers_of_several_processes_lose_no_result(tmp_path: Path) -> None:
+    import multiprocessing
+
+    from ratatouille.checks.store import last_results
+    from ratatouille.config import Settings
+
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_save_many, args=(str(tmp_path), w)) for w in range(4)]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(60)
+        assert p.exitcode == 0
+    names = {row["name"] for row in last_results(Settings.for_home(tmp_path), "silver.locked")}
+    assert names == {f"w{w}_{i}" for w in range(4) for i in range(15)}
