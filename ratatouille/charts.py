@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -121,13 +122,13 @@ def result_sample(data: Any) -> dict[str, Any]:
         the column's Vega-Lite type (quantitative, temporal or nominal); ``note`` says when the rows
         are a random sample.
     """
-    table = to_arrow(data)
-    cap = max(1, min(MAX_SAMPLE_ROWS, MAX_SAMPLE_CELLS // max(1, table.num_columns)))
-    total = table.num_rows
+    total, width = len(data), len(data.columns) if isinstance(data, pd.DataFrame) else data.num_columns
+    cap = max(1, min(MAX_SAMPLE_ROWS, MAX_SAMPLE_CELLS // max(1, width)))
     note = ""
     if total > cap:
-        table = _sample(table, cap)
+        data = data.take(_picks(total, cap))  # a DataFrame is sampled before it is converted
         note = f"charted a random sample of {cap:,} of {total:,} rows"
+    table = to_arrow(data)
     columns = [{"name": f.name, "type": str(f.type), "vl": _vl_type(f.type)} for f in table.schema]
     return {"version": 1, "columns": columns, "rows": _records(table), "total": total, "note": note}
 
@@ -295,8 +296,11 @@ def _rename(table: pa.Table, old: str, new: str) -> pa.Table:
 
 def _sample(table: pa.Table, n: int) -> pa.Table:
     """``n`` rows drawn uniformly without replacement, kept in their order (the same ones every time)."""
-    picked = np.sort(np.random.default_rng(_SEED).choice(table.num_rows, size=n, replace=False))
-    return table.take(pa.array(picked))
+    return table.take(pa.array(_picks(table.num_rows, n)))
+
+
+def _picks(total: int, n: int) -> np.ndarray:
+    return np.sort(np.random.default_rng(_SEED).choice(total, size=n, replace=False))
 
 
 def _records(table: pa.Table) -> list[dict[str, Any]]:
