@@ -172,6 +172,7 @@ def _aggregated(table: pa.Table, kind: str, x: str, y: str | None, color: str | 
         x_enc: dict[str, Any] = {"field": x, "type": "ordinal" if x_vl == "quantitative" else "nominal"}
         if kind == "bar":
             x_enc["sort"] = "-y"
+        x_enc["axis"] = {"labelAngle": 0 if grouped.num_rows <= 12 else -45}
     else:
         x_enc = {"field": x, "type": x_vl}
     encoding: dict[str, Any] = {"x": x_enc, "y": {"field": value, "type": "quantitative", "title": value}}
