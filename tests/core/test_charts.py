@@ -44,7 +44,12 @@ def test_bar_sums_y_per_x() -> None:
     c = chart(SALES, "bar", x="region", y="revenue")
     assert c.spec["$schema"].endswith("vega-lite/v5.json")
     assert c.spec["mark"]["type"] == "bar"
-    assert c.spec["encoding"]["x"] == {"field": "region", "type": "nominal", "sort": "-y", "axis": {"labelAngle": 0}}
+    assert c.spec["encoding"]["x"] == {
+        "field": "region",
+        "type": "nominal",
+        "sort": "-y",
+        "axis": {"labelAngle": 0},
+    }
     assert c.spec["encoding"]["y"]["field"] == "sum of revenue"
     rows = by(c.spec, "region")
     assert rows["north"]["sum of revenue"] == 15.0
