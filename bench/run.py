@@ -20,6 +20,7 @@ QUICK_ARGS = {
     "tables": ["--quick"],
     "reliability": ["--quick"],
     "tpch": ["--quick"],
+    "charts": ["--quick"],
 }
 
 

@@ -23,6 +23,7 @@ from .sqltext import TableRef, has_references
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from .charts import Chart
     from .config import Settings
     from .engine.cache import CacheInfo
     from .ibis_bridge import RatTable
@@ -110,6 +111,34 @@ class Rat(ChecksMixin, DevMixin, DocsMixin, FilesMixin, ServingMixin, TablesMixi
         With ``target``, ``{ns.t@new}`` reads what a transform to ``target`` would read now.
         """
         return self.session.preview(sql, target=target)
+
+    def chart(
+        self,
+        data: Any,
+        kind: str = "bar",
+        x: str | None = None,
+        y: str | None = None,
+        color: str | None = None,
+    ) -> Chart:
+        """A Vega-Lite chart of a result, a table or SQL (shown as a chart in JupyterLab).
+
+        Args:
+            data: A DataFrame or Arrow table, or what :meth:`df` takes (``ns.t`` or SQL, run first).
+            kind: ``bar``, ``line``, ``area``, ``scatter`` or ``histogram``.
+            x: The column along x (for a histogram: the column whose values are counted).
+            y: Summed per x (bar, line, area; rows are counted without it); the y column of a scatter.
+            color: A column splitting the marks by color.
+
+        Large results are reduced first (sums per x, a sample of a scatter's points, a histogram's bins);
+        ``Chart.note`` says what was done, and the chart shows it under its title.
+
+        Raises:
+            InvalidInput: An unknown kind or column (the message lists the choices).
+        """
+        from .charts import chart
+
+        table = self.arrow(_as_sql(data)) if isinstance(data, str) else data
+        return chart(table, kind, x=x, y=y, color=color)
 
     # -- writing ---------------------------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ class ResultInfo:
         cached: Tables whose snapshot the snapshot cache served (``QueryStats.cached``).
         interactive: itables (True) or a static HTML table (False).
         connected: itables loads DataTables from the internet (True) or from the notebook (False).
+        chart_toggle: Add a sample for the result's Table/Chart toggle (``RESULT_MIME``).
     """
 
     elapsed_s: float = 0.0
@@ -50,6 +51,7 @@ class ResultInfo:
     cached: list[str] = field(default_factory=list)
     interactive: bool = True
     connected: bool = False
+    chart_toggle: bool = True
 
 
 class RatFrame(pd.DataFrame):
@@ -70,6 +72,9 @@ class RatFrame(pd.DataFrame):
 
     def _repr_html_(self) -> str:
         return result_html(self, len(self), self._info())
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return chart_bundle(pd.DataFrame(self), self._info())
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(result_text(self, len(self), self._info()))
@@ -99,8 +104,31 @@ class ArrowResult:
     def _repr_html_(self) -> str:
         return result_html(self._head(), self.table.num_rows, self.info, types=_arrow_types(self.table))
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return chart_bundle(self.table, self.info)
+
     def __repr__(self) -> str:
         return result_text(self._head(), self.table.num_rows, self.info, types=_arrow_types(self.table))
+
+
+def chart_bundle(data: Any, info: ResultInfo) -> dict[str, Any]:
+    """The result's sample for its Table/Chart toggle, as ``{RESULT_MIME: ...}`` ({} when there is none).
+
+    JupyterLab with the ratatouille extension shows the table (``text/html``) with a Table/Chart toggle;
+    other front ends do not know the type and show ``text/html``.
+    """
+    from ratatouille.charts import RESULT_MIME, result_sample
+    from ratatouille.errors import InvalidInput
+
+    names = [str(c) for c in getattr(data, "column_names", None) or data.columns]
+    if not info.chart_toggle or not len(data) or not names:
+        return {}
+    try:
+        sample = result_sample(data)
+    except InvalidInput:  # a frame Arrow cannot hold (mixed types): the table alone
+        return {}
+    sample["summary"] = summary_line(len(data), names, info)
+    return {RESULT_MIME: sample}
 
 
 def summary_line(rows: int, columns: list[str], info: ResultInfo) -> str:

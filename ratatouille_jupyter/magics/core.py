@@ -38,6 +38,9 @@ class RatMagics(Magics):
     interactive = Bool(True, help="Show results as interactive tables (itables); False: static HTML.").tag(
         config=True
     )
+    chart_toggle = Bool(
+        True, help="Send a sample of each result for the Table/Chart toggle of the JupyterLab extension."
+    ).tag(config=True)
     itables_connected = Bool(
         False, help="Load the table library from the internet (True) instead of embedding it in the notebook."
     ).tag(config=True)
@@ -66,6 +69,7 @@ class RatMagics(Magics):
 
             %%rat_sql [target=ns.table] [mode=append|overwrite|merge] [merge_keys=a,b]
                       [branch=NAME] [limit=ROWS] [name=VAR] [result=pandas|arrow] [--preview]
+                      [chart=bar|line|area|scatter|histogram x=COL [y=COL] [color=COL]]
             SELECT ... FROM {bronze.sales} WHERE qty > {min_qty}
 
             %rat_sql [options] SELECT ...
@@ -74,6 +78,8 @@ class RatMagics(Magics):
         ``{name}`` binds the notebook variable ``name`` as a query parameter (never pasted as text).
         Without ``target`` the result is shown and assigned to ``name`` and to ``_sqldf``; with it, the
         result is written (merge when ``merge_keys`` is given, else overwrite) and the write is shown.
+        ``chart=`` shows the result as a chart instead of a table (bar, line and area sum ``y`` per ``x``
+        or count rows; a scatter samples at most 5,000 points; a histogram counts ``x`` in bins).
         ``--preview`` shows the SQL that would run. Interrupt the kernel to cancel a running query.
         """
         from .sql import run_sql

@@ -23,7 +23,9 @@ INGEST_MODES = ("append", "overwrite", "overwrite_partitions")
 RESULT_TYPES = ("pandas", "arrow")
 SQL_OPTIONS = (
     "target", "mode", "merge_keys", "partition_by", "on_rewrite", "branch", "limit", "name", "result",
+    "chart", "x", "y", "color",
 )  # fmt: skip
+CHART_KINDS = ("bar", "line", "area", "scatter", "histogram")  # ratatouille.charts.KINDS
 ON_REWRITE = ("error", "full")
 SQL_FLAGS = ("preview",)
 INGEST_OPTIONS = ("sheet", "mode", "extract_from_filename", "parser", "partition_by", "name")
@@ -50,6 +52,11 @@ class SQLOptions:
         name: Variable the result is assigned to.
         result: ``pandas`` or ``arrow`` (None: the session's ``result_type``).
         preview: Show the SQL that would run, without running it.
+        chart: Show the result as a chart of this kind (``bar``, ``line``, ``area``, ``scatter``,
+            ``histogram``) instead of a table.
+        x: The chart's x column.
+        y: The chart's y column (summed per x for bar, line and area).
+        color: The column splitting the chart's marks by color.
     """
 
     target: str | None = None
@@ -62,6 +69,10 @@ class SQLOptions:
     name: str | None = None
     result: str | None = None
     preview: bool = False
+    chart: str | None = None
+    x: str | None = None
+    y: str | None = None
+    color: str | None = None
 
 
 @dataclass
@@ -130,10 +141,20 @@ def parse_sql_options(tokens: list[str]) -> SQLOptions:
             opts.name = variable_name(value)
         elif key == "result":
             opts.result = _choice(value, RESULT_TYPES, "result")
+        elif key == "chart":
+            opts.chart = _choice(value, CHART_KINDS, "chart")
+        elif key in ("x", "y", "color"):
+            setattr(opts, key, value)
     if opts.target is None and (opts.mode or opts.merge_keys or opts.partition_by or opts.on_rewrite):
         raise UsageError(
             "mode=, merge_keys=, partition_by= and on_rewrite= describe a write: add target=namespace.table"
         )
+    if opts.chart is None and (opts.x or opts.y or opts.color):
+        raise UsageError("x=, y= and color= describe a chart: add chart=bar|line|area|scatter|histogram")
+    if opts.chart is not None and opts.target is not None:
+        raise UsageError("chart= shows a result; it does not go with target= (a write)")
+    if opts.chart is not None and opts.x is None:
+        raise UsageError(f"chart={opts.chart} needs x=COLUMN (and y=COLUMN, color=COLUMN as you like)")
     if opts.mode == "merge" and not opts.merge_keys:
         raise UsageError("mode=merge needs merge_keys=, for example merge_keys=id")
     if opts.merge_keys and opts.mode not in (None, "merge"):

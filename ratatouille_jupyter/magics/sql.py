@@ -12,7 +12,15 @@ from IPython.core.error import UsageError
 from ratatouille.sdk import default_mode
 from ratatouille.sqltext import _code_spans
 
-from ..display import ArrowResult, ResultInfo, SQLPreview, WriteSummary, as_rat_frame, ensure_itables
+from ..display import (
+    ArrowResult,
+    ResultInfo,
+    SQLPreview,
+    WriteSummary,
+    as_rat_frame,
+    ensure_itables,
+    summary_line,
+)
 from ..progress import run_tracked
 from ..provenance import cell_label, notebook_path, stamped
 from .errors import user_errors
@@ -96,14 +104,18 @@ def query(magics: RatMagics, bound: BoundSQL, opts: SQLOptions) -> Any:
         cached=list(stats.cached),
         interactive=magics.interactive,
         connected=magics.itables_connected,
+        chart_toggle=magics.chart_toggle,
     )
+    arrow = (opts.result or magics.result_type) == "arrow"
+    value: Any = table if arrow else as_rat_frame(table.to_pandas(), info)
+    magics.user_ns.update(dict.fromkeys(variables, value))
+    if opts.chart is not None:
+        show_chart(table, opts, info)
+        return None
     # Only a kernel has a front end that runs the table library (a terminal shows text).
     in_kernel = getattr(magics.shell, "kernel", None) is not None
     if info.interactive and info.limit and table.num_rows and in_kernel:
         ensure_itables(info.connected)
-    arrow = (opts.result or magics.result_type) == "arrow"
-    value: Any = table if arrow else as_rat_frame(table.to_pandas(), info)
-    magics.user_ns.update(dict.fromkeys(variables, value))
     if arrow:
         # A pyarrow.Table cannot carry the view: show it here, the table stays in the variables.
         from IPython.display import display
@@ -111,6 +123,20 @@ def query(magics: RatMagics, bound: BoundSQL, opts: SQLOptions) -> Any:
         display(ArrowResult(table, info))
         return None
     return value
+
+
+def show_chart(table: Any, opts: SQLOptions, info: ResultInfo) -> None:
+    """Show the result as a Vega-Lite chart (JupyterLab draws it and saves a PNG of it in the notebook)."""
+    from IPython.display import display
+
+    from ratatouille.charts import VEGALITE_MIME, chart
+
+    assert opts.chart is not None
+    drawn = chart(table, opts.chart, x=opts.x, y=opts.y, color=opts.color)
+    summary = summary_line(table.num_rows, table.column_names, info)
+    where = f" · the result is in {' and '.join(info.variables)}" if info.variables else ""
+    bundle = {VEGALITE_MIME: drawn.spec, "text/plain": f"{summary}{where}\n{drawn.text()}"}
+    display(bundle, raw=True, metadata={VEGALITE_MIME: {"embed_options": {"renderer": "svg"}}})
 
 
 def write(magics: RatMagics, bound: BoundSQL, opts: SQLOptions) -> WriteSummary:

@@ -30,6 +30,18 @@ def test_all_sql_options() -> None:
     assert (opts.limit, opts.name, opts.result, opts.preview) == (5, "df", "arrow", True)
 
 
+def test_chart_options() -> None:
+    opts = cell_options('chart=bar x=region y=revenue color="sales channel"')
+    assert (opts.chart, opts.x, opts.y, opts.color) == ("bar", "region", "revenue", "sales channel")
+
+
+def test_chart_kinds_match_the_core() -> None:
+    from ratatouille.charts import KINDS
+    from ratatouille_jupyter.magics.options import CHART_KINDS
+
+    assert CHART_KINDS == KINDS
+
+
 def test_no_options() -> None:
     opts = cell_options("")
     assert opts.target is None and opts.preview is False and opts.limit is None
@@ -70,6 +82,10 @@ def test_line_form_splits_leading_options_from_sql() -> None:
         ("limit=", "limit= has no value"),
         ("SELECT 1", "the SQL goes in the cell body"),
         ('name="unclosed', "check the quotes"),
+        ("chart=pie x=a", "chart='pie' is not one of: bar, line, area, scatter, histogram"),
+        ("x=region", "x=, y= and color= describe a chart: add chart=bar|line|area|scatter|histogram"),
+        ("chart=bar", "chart=bar needs x=COLUMN"),
+        ("chart=bar x=a target=silver.x", "chart= shows a result; it does not go with target="),
     ],
 )
 def test_bad_sql_options(line: str, message: str) -> None:

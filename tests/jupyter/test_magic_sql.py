@@ -280,3 +280,67 @@ def test_incremental_cell_reads_new_rows_once(sales: Any) -> None:
     assert rat.query("SELECT count() AS n FROM {silver.inc}")["n"].tolist() == [8]
     with pytest.raises(UsageError, match="plain query"):
         sales.run_cell_magic("rat_sql", "", cell)
+
+
+def test_chart_option_shows_vega_lite_and_keeps_the_result(sales: Any) -> None:
+    from ratatouille.charts import VEGALITE_MIME
+
+    with capture_output() as shown:
+        out = sales.run_cell_magic(
+            "rat_sql", "chart=bar x=region y=price name=priced", "SELECT region, price FROM {bronze.sales}"
+        )
+    assert out is None
+    assert isinstance(sales.user_ns["priced"], RatFrame) and len(sales.user_ns["_sqldf"]) == 4
+    [output] = shown.outputs
+    spec = output.data[VEGALITE_MIME]
+    assert spec["mark"]["type"] == "bar"
+    assert {v["region"]: v["sum of price"] for v in spec["data"]["values"]}["north"] == 14.0
+    assert output.metadata[VEGALITE_MIME] == {"embed_options": {"renderer": "svg"}}
+    text = output.data["text/plain"]
+    assert text.startswith(f"4 rows {TIMES} 2 columns (region, price)")
+    assert "the result is in priced and _sqldf" in text
+    assert text.endswith("bar chart of 4 rows: sum of price by region (4 rows aggregated to 3 bars)")
+
+
+def test_chart_option_with_arrow_results_and_every_kind(sales: Any) -> None:
+    from ratatouille.charts import KINDS, VEGALITE_MIME
+
+    for kind in KINDS:
+        y = "" if kind == "histogram" else "y=qty"
+        with capture_output() as shown:
+            sales.run_cell_magic(
+                "rat_sql", f"result=arrow chart={kind} x=price {y}", "SELECT * FROM {bronze.sales}"
+            )
+        assert shown.outputs[0].data[VEGALITE_MIME]["data"]["values"], kind
+    assert isinstance(sales.user_ns["_sqldf"], pa.Table)
+
+
+def test_chart_errors_name_the_columns(sales: Any) -> None:
+    with pytest.raises(
+        UsageError, match=r"x=regio: no such column \(did you mean region\?\); the columns are: id, region"
+    ):
+        sales.run_cell_magic("rat_sql", "chart=bar x=regio", "SELECT * FROM {bronze.sales}")
+    with pytest.raises(UsageError, match="y=region is summed per x, so it must be numeric"):
+        sales.run_cell_magic("rat_sql", "chart=line x=id y=region", "SELECT * FROM {bronze.sales}")
+    assert len(sales.user_ns["_sqldf"]) == 4  # the result is kept all the same
+
+
+def test_results_carry_a_sample_for_the_chart_toggle(sales: Any) -> None:
+    from ratatouille.charts import RESULT_MIME
+
+    out = sales.run_cell_magic("rat_sql", "", "SELECT * FROM {bronze.sales} ORDER BY id")
+    data, _ = sales.display_formatter.format(out)
+    sample = data[RESULT_MIME]
+    assert {"text/html", "text/plain"} <= set(data)
+    assert [c["name"] for c in sample["columns"]] == ["id", "region", "price", "qty"]
+    assert sample["columns"][2]["vl"] == "quantitative"
+    assert sample["rows"][0] == {"id": 1, "region": "north", "price": 10.0, "qty": 1}
+    assert sample["total"] == 4 and sample["note"] == ""
+    assert sample["summary"].startswith(f"4 rows {TIMES} 4 columns")
+    with capture_output() as shown:
+        sales.run_cell_magic("rat_sql", "result=arrow", "SELECT * FROM {bronze.sales}")
+    assert shown.outputs[0].data[RESULT_MIME]["total"] == 4
+    run_cell(sales, "%config RatMagics.chart_toggle = False")
+    out = sales.run_cell_magic("rat_sql", "", "SELECT * FROM {bronze.sales}")
+    assert RESULT_MIME not in sales.display_formatter.format(out)[0]
+    assert RESULT_MIME not in sales.display_formatter.format(out.head(0))[0]
