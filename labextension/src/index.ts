@@ -14,6 +14,7 @@ import { StatusBranch } from './components/StatusBranch';
 import { KernelBranchTracker } from './kernelBranch';
 import { ExplorerModel } from './model';
 import pipelinesPlugin from './pipelines';
+import sqlCellsPlugin from './sqlcells';
 
 const PLUGIN_ID = 'ratatouille-jupyterlab:explorer';
 
@@ -63,4 +64,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [plugin, pipelinesPlugin];
+export default [plugin, pipelinesPlugin, sqlCellsPlugin];
