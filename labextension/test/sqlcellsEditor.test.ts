@@ -1,5 +1,5 @@
 import { python } from '@codemirror/lang-python';
-import { ensureSyntaxTree, language } from '@codemirror/language';
+import { ensureSyntaxTree, getIndentation, IndentContext, language } from '@codemirror/language';
 import { EditorState } from '@codemirror/state';
 import { describe, expect, it } from 'vitest';
 
@@ -81,5 +81,18 @@ describe('sqlCellDecorations', () => {
 
   it('has nothing for a Python cell', () => {
     expect(sqlCellDecorations(EditorState.create({ doc: 'f"{x.y}"' }).doc).size).toBe(0);
+  });
+});
+
+describe('sqlLineIndent', () => {
+  it('keeps the indentation of the line before, one unit more after an open parenthesis', () => {
+    const indentAfter = (doc: string) => {
+      const state = EditorState.create({ doc, extensions: sqlCells(() => IPYTHON, doc) });
+      return getIndentation(new IndentContext(state, { simulateBreak: doc.length }), doc.length);
+    };
+    expect(indentAfter('%%rat_sql')).toBe(0);
+    expect(indentAfter('%%rat_sql\nSELECT a')).toBe(0);
+    expect(indentAfter('%%rat_sql\nSELECT a\n  FROM t')).toBe(2);
+    expect(indentAfter('%%rat_sql\nSELECT count(')).toBe(2);
   });
 });

@@ -8,7 +8,7 @@
  * is SQL. A transaction extender keeps the compartment in step with the first line (and with the
  * editor's MIME type: Python kernels only), so a cell goes back to Python as soon as its magic goes.
  */
-import { HighlightStyle, syntaxHighlighting } from '@codemirror/language';
+import { HighlightStyle, IndentContext, indentNodeProp, syntaxHighlighting } from '@codemirror/language';
 import { SQLDialect } from '@codemirror/lang-sql';
 import { Compartment, EditorState, Extension, Prec, RangeSetBuilder, StateField, Text } from '@codemirror/state';
 import { Decoration, DecorationSet, EditorView } from '@codemirror/view';
@@ -28,6 +28,17 @@ export const SqlCellClasses = {
   type: 'rat-sql-type'
 } as const;
 
+/**
+ * The indentation of a new line in a SQL cell: that of the line before, one unit more after an open
+ * parenthesis. (The SQL parser's own rule indents every line of a statement after its first, and the
+ * first line of a cell's only statement is its magic.)
+ */
+export function sqlLineIndent(cx: IndentContext, pos: number): number {
+  const before = cx.lineAt(pos, -1);
+  const indent = cx.lineIndent(pos, -1);
+  return /\(\s*$/.test(before.text) ? indent + cx.unit : indent;
+}
+
 /** ClickHouse SQL as the SQL parser of CodeMirror knows it. */
 export const ClickHouseSQL = SQLDialect.define({
   keywords: CLICKHOUSE_KEYWORDS.join(' '),
@@ -36,16 +47,18 @@ export const ClickHouseSQL = SQLDialect.define({
   backslashEscapes: true,
   identifierQuotes: '`"',
   operatorChars: '*+-%<>!=&|~^/:'
-});
+}).configureLanguage({ props: [indentNodeProp.add({ 'Script Statement': cx => sqlLineIndent(cx, cx.pos) })] });
 
-// JupyterLab's highlight style colours keywords, strings, numbers...; functions and types of SQL carry tags
-// it leaves plain, so they get the editor's builtin / variable-2 colours (and classes of their own).
+// JupyterLab's highlight style colours keywords, strings, numbers...; the functions and types of SQL carry
+// tags it leaves plain, so they get classes of their own, coloured by the theme below.
 const sqlHighlightStyle = HighlightStyle.define([
-  { tag: tags.standard(tags.name), color: 'var(--jp-mirror-editor-builtin-color)', class: SqlCellClasses.function },
-  { tag: tags.typeName, color: 'var(--jp-mirror-editor-variable-2-color)', class: SqlCellClasses.type }
+  { tag: tags.standard(tags.name), class: SqlCellClasses.function },
+  { tag: tags.typeName, class: SqlCellClasses.type }
 ]);
 
 const sqlCellTheme = EditorView.baseTheme({
+  [`.${SqlCellClasses.function}`]: { color: 'var(--jp-mirror-editor-builtin-color)' },
+  [`.${SqlCellClasses.type}`]: { color: 'var(--jp-mirror-editor-variable-2-color)' },
   [`.${SqlCellClasses.magic}, .${SqlCellClasses.magic} span`]: {
     color: 'var(--jp-mirror-editor-meta-color)',
     fontWeight: 'normal'
@@ -90,7 +103,8 @@ export function sqlCellDecorations(doc: Text): DecorationSet {
 const decorations = StateField.define<DecorationSet>({
   create: state => sqlCellDecorations(state.doc),
   update: (value, tr) => (tr.docChanged ? sqlCellDecorations(tr.newDoc) : value),
-  provide: field => EditorView.decorations.from(field)
+  // Outer decorations wrap the highlighter's spans: a reference or parameter stays one element.
+  provide: field => EditorView.outerDecorations.from(field)
 });
 
 /** What a SQL cell adds to its editor; `Prec.highest` makes its language win over the cell's Python. */
