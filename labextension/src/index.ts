@@ -15,6 +15,7 @@ import { KernelBranchTracker } from './kernelBranch';
 import { ExplorerModel } from './model';
 import pipelinesPlugin from './pipelines';
 import resultsPlugin from './result';
+import sqlCellsPlugin from './sqlcells';
 
 const PLUGIN_ID = 'ratatouille-jupyterlab:explorer';
 
@@ -64,4 +65,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [plugin, pipelinesPlugin, resultsPlugin];
+export default [plugin, pipelinesPlugin, resultsPlugin, sqlCellsPlugin];
