@@ -295,3 +295,15 @@ def test_every_page_with_code_runs_some_of_it() -> None:
     runnable = {_page_id(p): sum(b.runs for b in fenced_blocks(p.read_text(encoding="utf-8"))) for p in PAGES}
     assert runnable["docs/getting-started.md"] >= 2 and runnable["docs/magics.md"] >= 10
     assert sum(runnable.values()) >= 40
+
+
+def test_code_is_not_hidden_in_blocks_without_a_language() -> None:
+    """A notebook example in a block without a language would never run: it must say ```python."""
+    looks_like_code = re.compile(r"^(%|rat\.|from ratatouille|import )", re.M)
+    hidden = [
+        f"{_page_id(page)}:{block.line}"
+        for page in PAGES
+        for block in fenced_blocks(page.read_text(encoding="utf-8"))
+        if block.language == "" and looks_like_code.search(block.code)
+    ]
+    assert not hidden, f"blocks of code without a language (write ```python, or ```python no-run): {hidden}"
