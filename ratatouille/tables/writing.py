@@ -339,6 +339,8 @@ def _in_partitions(meta: TableMetadata, rows: pa.Table, existing: list[Any], tar
             f"{target} has files written under an earlier partitioning; compact it "
             f"(rat.ice_compact({target!r})) before replacing partitions"
         )
+    if rows.num_rows == 0:
+        return []  # no partition to replace (pyiceberg cannot partition an empty table)
     touched = {p.partition_key.partition for p in _determine_partitions(spec, meta.schema(), rows)}
     return [f for f in existing if f.partition in touched]
 

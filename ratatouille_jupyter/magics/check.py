@@ -13,7 +13,7 @@ from IPython.core.error import UsageError
 
 from ..display import _CSS, plural, seconds
 from .errors import user_errors
-from .options import _branch, _pairs, split_sql_line, tokenize
+from .options import _branch, _pairs, split_sql_line, strip_comment, tokenize
 from .sql import on_branch, statement
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ _SAMPLE_SHOWN = 10
 def run_check(magics: RatMagics, line: str, cell: str | None) -> CheckReport:
     """Run one ``%rat_check`` line (``cell`` None) or ``%%rat_check`` cell; see the magic's help."""
     if cell is None:
-        leading, spec = split_sql_line(line)
+        leading, spec = split_sql_line(strip_comment(line))
         opts = _pairs(tokenize(" ".join(leading), "%rat_check"), LINE_OPTIONS, (), "%rat_check")
         if not spec:
             raise UsageError(USAGE)

@@ -102,10 +102,32 @@ def split_sql_line(line: str) -> tuple[list[str], str]:
     return tokens, line[pos:].strip()
 
 
+def strip_comment(line: str) -> str:
+    """``line`` without its trailing comment: from a ``#`` that starts a word outside quotes, as in a shell.
+
+    ``%rat_tables   # every namespace`` is ``%rat_tables``; ``name="a # b"`` and ``x=a#b`` keep their ``#``.
+    """
+    quote = ""
+    escaped = False
+    for i, char in enumerate(line):
+        if escaped:
+            escaped = False
+        elif char == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and (i == 0 or line[i - 1].isspace()):
+            return line[:i].rstrip()
+    return line
+
+
 def tokenize(line: str, what: str) -> list[str]:
-    """Split an options line like a shell would (quotes group words)."""
+    """Split an options line like a shell would (quotes group words, a ``# comment`` ends the line)."""
     try:
-        return shlex.split(line, posix=True)
+        return shlex.split(strip_comment(line), posix=True)
     except ValueError as e:
         raise UsageError(f"cannot read the {what} options: {e} (check the quotes)") from e
 

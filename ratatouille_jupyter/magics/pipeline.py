@@ -27,6 +27,8 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
 
+from .options import strip_comment
+
 #: The MIME type the JupyterLab extension applies to the notebook's metadata.
 MIME_TYPE = "application/vnd.ratatouille.pipeline+json"
 _NUMBERS = ("retries", "retry_delay", "timeout", "keep_failed_days")
@@ -65,7 +67,7 @@ def parse_line(line: str) -> tuple[dict[str, Any], set[str]]:
         UsageError: An unknown option, or a value of the wrong type.
     """
     try:
-        words = shlex.split(line)
+        words = shlex.split(strip_comment(line))
     except ValueError as e:
         raise UsageError(f"%rat_pipeline: {e}") from None
     values: dict[str, Any] = {}

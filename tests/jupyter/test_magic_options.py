@@ -147,3 +147,31 @@ def test_partition_by_and_overwrite_partitions() -> None:
         cell_options("target=silver.ev partition_by=week(ts)")
     with pytest.raises(UsageError, match="add target="):
         cell_options("partition_by=day(ts)")
+
+
+@pytest.mark.parametrize(
+    ("line", "tokens"),
+    [
+        ("silver   # every namespace", ["silver"]),
+        ("# only a comment", []),
+        ('silver.sales description="a # b" # set it', ["silver.sales", "description=a # b"]),
+        ("silver.sales owner='#team'", ["silver.sales", "owner=#team"]),
+        ("sheet=a#b", ["sheet=a#b"]),
+    ],
+)
+def test_a_comment_ends_a_magic_line_outside_quotes(line: str, tokens: list[str]) -> None:
+    assert tokenize(line, "%rat_doc") == tokens
+
+
+def test_the_pipeline_and_check_lines_take_a_comment() -> None:
+    from ratatouille_jupyter.magics.check import LINE_OPTIONS
+    from ratatouille_jupyter.magics.options import _pairs, strip_comment
+    from ratatouille_jupyter.magics.pipeline import parse_line
+
+    assert parse_line("retries=2   # two more tries") == ({"retries": 2}, set())
+    assert parse_line("--off   # no longer a pipeline") == ({}, {"--off"})
+    leading, spec = split_sql_line(strip_comment("severity=warn silver.sales fresh(ts, 24h)   # recorded"))
+    assert _pairs(tokenize(" ".join(leading), "%rat_check"), LINE_OPTIONS, (), "%rat_check") == {
+        "severity": "warn"
+    }
+    assert spec == "silver.sales fresh(ts, 24h)"

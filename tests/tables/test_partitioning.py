@@ -81,6 +81,20 @@ def test_overwrite_partitions_replaces_only_the_partitions_in_the_result(rat: Ra
     assert len(before & after) == 3  # the untouched days' files are the same files
 
 
+def test_overwrite_partitions_with_an_empty_result_replaces_nothing(local_rat: Rat) -> None:
+    """A daily job whose query finds no new rows (the docs' `event_ts >= yesterday()` on old data)."""
+    local_rat.ice_ingest_df(events(days=3), "gold.empty_days", partition_by=["day(event_ts)"])
+    before = {f.file_path for f in data_files(local_rat, "gold.empty_days")}
+    result = local_rat.transform(
+        "SELECT * FROM {gold.empty_days} WHERE event_ts >= yesterday()",
+        target="gold.empty_days",
+        mode="overwrite_partitions",
+    )
+    assert result["rows"] == 0 and result["files_removed"] == 0
+    assert {f.file_path for f in data_files(local_rat, "gold.empty_days")} == before
+    assert int(local_rat.query("SELECT count() AS n FROM {gold.empty_days}").n[0]) == 60
+
+
 def test_overwrite_partitions_through_transform_and_magic_options(local_rat: Rat) -> None:
     local_rat.ice_ingest_df(events(days=3), "bronze.src")
     local_rat.transform("SELECT * FROM {bronze.src}", target="gold.daily", partition_by=["day(event_ts)"])
