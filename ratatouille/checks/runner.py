@@ -86,7 +86,8 @@ def run_checks(session: Lakehouse, checks: Sequence[Check], store: bool = True) 
         InvalidInput: An invalid severity or name, a column the table lacks, a name given twice.
         EngineError: The engine refused a check's SQL (the message names the check).
     """
-    resolved = [_validate(session, check) for check in checks]
+    heads: dict[str, ResolvedTable] = {}  # each table resolved once: its checks read the same snapshot
+    resolved = [_validate(session, check, heads) for check in checks]
     seen: set[tuple[str, str]] = set()
     for check in checks:
         if (check.table, check.name) in seen:
@@ -102,13 +103,15 @@ def run_checks(session: Lakehouse, checks: Sequence[Check], store: bool = True) 
     return results
 
 
-def _validate(session: Lakehouse, check: Check) -> ResolvedTable:
+def _validate(session: Lakehouse, check: Check, heads: dict[str, ResolvedTable]) -> ResolvedTable:
     validate_severity(check.severity)
     validate_name(check.name)
-    try:
-        resolved = session.resolve(check.table)
-    except NotFound as e:
-        raise NotFound(f"check {check.name}: {e}") from None
+    resolved = heads.get(check.table)
+    if resolved is None:
+        try:
+            resolved = heads[check.table] = session.resolve(check.table)
+        except NotFound as e:
+            raise NotFound(f"check {check.name}: {e}") from None
     fields = {f.name: f for f in resolved.schema.fields}
     for column in check.columns:
         if column not in fields:
