@@ -1,4 +1,6 @@
-"""``%load_ext ratatouille``: the magics, ``rat`` in the namespace, table completion, cell provenance.
+"""``%load_ext ratatouille``: magics, ``rat`` in the namespace, completion, inspection, cell provenance.
+
+Completion knows tables, columns and SQL words; inspection (Shift+Tab) shows a table's schema.
 
 Loading is cheap: nothing here starts the engine or opens the catalog; the heavy modules (itables, the
 engine drivers, pyiceberg) are imported when a magic first needs them.
@@ -9,14 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 # What load registered, per shell, so that %reload_ext does not register twice.
-_LOADED: dict[int, tuple[Any, Any]] = {}
+_LOADED: dict[int, tuple[Any, Any, Any, Any]] = {}
 
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register the magics, their ``%config`` options, completion, and put ``rat`` in the namespace."""
     import ratatouille
 
-    from .completion import TableNames, table_matcher
+    from .completion import TableInspector, TableNames, TableSchemas, table_matcher
     from .magics import RatMagics
 
     previous = _LOADED.get(id(ipython))
@@ -32,11 +34,15 @@ def load_ipython_extension(ipython: Any) -> None:
 
     ipython.register_magics(PipelineMagics)
     ipython.events.register("pre_run_cell", magics.cells.pre_run_cell)
-    matcher = table_matcher(TableNames(rat).get)
+    names, schemas = TableNames(rat), TableSchemas(rat)
+    ipython.events.register("post_run_cell", names.invalidate)  # a cell may create or drop tables
+    matcher = table_matcher(names.get, schemas, lambda: ipython.user_ns)
     completer = getattr(ipython, "Completer", None)
     if completer is not None:
         completer.custom_matchers.append(matcher)
-    _LOADED[id(ipython)] = (magics, matcher)
+    inspector = TableInspector(ipython, names, schemas)
+    inspector.install()
+    _LOADED[id(ipython)] = (magics, matcher, names, inspector)
     ipython.push({"rat": rat})
 
 
@@ -45,8 +51,10 @@ def unload_ipython_extension(ipython: Any) -> None:
     loaded = _LOADED.pop(id(ipython), None)
     if loaded is None:
         return
-    magics, matcher = loaded
+    magics, matcher, names, inspector = loaded
     ipython.events.unregister("pre_run_cell", magics.cells.pre_run_cell)
+    ipython.events.unregister("post_run_cell", names.invalidate)
+    inspector.uninstall()
     completer = getattr(ipython, "Completer", None)
     if completer is not None and matcher in completer.custom_matchers:
         completer.custom_matchers.remove(matcher)
