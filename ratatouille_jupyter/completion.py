@@ -29,12 +29,13 @@ from IPython.core.completer import CompletionContext, SimpleCompletion, SimpleMa
 
 from ratatouille.sqltext import _code_spans, find_references
 
-from .sqlwords import KEYWORDS, functions
+from .sqlwords import KEYWORDS, functions_starting
 
 if TYPE_CHECKING:
     from ratatouille.documenting import TableDoc
 
 _CACHE_S = 5.0
+_RECHECK_S = 1.0  # a schema is trusted this long without asking the catalog, unless a cell ran since
 _SCHEMAS_KEPT = 256
 _PARTIAL = r"([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]*)?)?"
 _IN_BRACE = re.compile(r"\{\s*" + _PARTIAL + r"$")
@@ -113,6 +114,7 @@ class _Entry:
     location: str | None
     checked: float
     info: TableInfo | None
+    generation: int = 0
 
 
 class TableSchemas:
@@ -121,6 +123,7 @@ class TableSchemas:
     def __init__(self, rat: Any) -> None:
         self._rat = rat
         self._items: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
+        self._generation = 0
 
     def info(self, identifier: str) -> TableInfo | None:
         """The table's documentation (columns, types, freshness), or None when it cannot be read."""
@@ -132,10 +135,11 @@ class TableSchemas:
         key = (branch, identifier)
         entry = self._items.get(key)
         now = time.monotonic()
-        if entry is not None and self._current(catalog, entry, now):
+        if entry is not None and self._current(catalog, entry, now, self._generation):
             self._items.move_to_end(key)
             return entry.info
         entry = self._load(catalog, identifier, branch, now)
+        entry.generation = self._generation
         self._items[key] = entry
         self._items.move_to_end(key)
         while len(self._items) > _SCHEMAS_KEPT:
@@ -146,17 +150,27 @@ class TableSchemas:
         """Forget every schema."""
         self._items.clear()
 
+    def invalidate(self, *_: Any) -> None:
+        """Ask the catalog again on the next use of each schema (after a cell ran: it may have written)."""
+        self._generation += 1
+
     @staticmethod
-    def _current(catalog: Any, entry: _Entry, now: float) -> bool:
+    def _current(catalog: Any, entry: _Entry, now: float, generation: int) -> bool:
+        """True when the entry is still the table's (asking a SQL catalog for its metadata location)."""
         if entry.stored is None or entry.info is None:  # not a SQL catalog, or a failed load: a short TTL
-            return now - entry.checked <= _CACHE_S
+            return entry.generation == generation and now - entry.checked <= _CACHE_S
+        if entry.generation == generation and now - entry.checked <= _RECHECK_S:
+            return True
         try:
             from .server.catalog_index import _sql_rows
 
             rows = _sql_rows(catalog, *entry.stored)
         except Exception:
             return False
-        return bool(rows) and rows[0][2] == entry.location
+        if not rows or rows[0][2] != entry.location:
+            return False
+        entry.checked, entry.generation = now, generation
+        return True
 
     @staticmethod
     def _load(catalog: Any, identifier: str, branch: str, now: float) -> _Entry:
@@ -268,12 +282,11 @@ def _sql_words(
             if shortcut.startswith(low):
                 add(shortcut, "check")
         return _result(matches, partial)
-    for f in functions():
-        if f.name.lower().startswith(low):
-            add(
-                _cased(f.name, partial, f.case_insensitive),
-                "aggregate function" if f.aggregate else "function",
-            )
+    for f in functions_starting(partial):
+        add(
+            _cased(f.name, partial, f.case_insensitive),
+            "aggregate function" if f.aggregate else "function",
+        )
     for word in KEYWORDS:
         if word.lower().startswith(low):
             add(word.lower() if partial.islower() else word, "keyword")

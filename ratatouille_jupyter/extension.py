@@ -35,14 +35,16 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython.register_magics(PipelineMagics)
     ipython.events.register("pre_run_cell", magics.cells.pre_run_cell)
     names, schemas = TableNames(rat), TableSchemas(rat)
-    ipython.events.register("post_run_cell", names.invalidate)  # a cell may create or drop tables
+    # A cell may create, drop or write tables: the next completion asks the catalog again.
+    ipython.events.register("post_run_cell", names.invalidate)
+    ipython.events.register("post_run_cell", schemas.invalidate)
     matcher = table_matcher(names.get, schemas, lambda: ipython.user_ns)
     completer = getattr(ipython, "Completer", None)
     if completer is not None:
         completer.custom_matchers.append(matcher)
     inspector = TableInspector(ipython, names, schemas)
     inspector.install()
-    _LOADED[id(ipython)] = (magics, matcher, names, inspector)
+    _LOADED[id(ipython)] = (magics, matcher, (names, schemas), inspector)
     ipython.push({"rat": rat})
 
 
@@ -51,9 +53,10 @@ def unload_ipython_extension(ipython: Any) -> None:
     loaded = _LOADED.pop(id(ipython), None)
     if loaded is None:
         return
-    magics, matcher, names, inspector = loaded
+    magics, matcher, (names, schemas), inspector = loaded
     ipython.events.unregister("pre_run_cell", magics.cells.pre_run_cell)
     ipython.events.unregister("post_run_cell", names.invalidate)
+    ipython.events.unregister("post_run_cell", schemas.invalidate)
     inspector.uninstall()
     completer = getattr(ipython, "Completer", None)
     if completer is not None and matcher in completer.custom_matchers:

@@ -7,6 +7,7 @@ Completion reads the file once, on first use: a keystroke never starts or querie
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 from pathlib import Path
@@ -42,6 +43,21 @@ def functions() -> tuple[Function, ...]:
     except (OSError, ValueError):
         return ()
     return tuple(Function(str(n), bool(a), bool(c)) for n, a, c in data["functions"])
+
+
+@functools.cache
+def _by_lower_name() -> tuple[list[str], list[Function]]:
+    ordered = sorted(functions(), key=lambda f: f.name.lower())
+    return [f.name.lower() for f in ordered], ordered
+
+
+def functions_starting(prefix: str) -> list[Function]:
+    """The functions whose name starts with ``prefix``, ignoring case (a binary search), by name."""
+    keys, ordered = _by_lower_name()
+    low = prefix.lower()
+    start = bisect.bisect_left(keys, low)
+    end = bisect.bisect_left(keys, low + "\U0010ffff")
+    return ordered[start:end]
 
 
 def generate(path: Path = FUNCTIONS_FILE) -> int:

@@ -5,6 +5,7 @@ inside braces; and inspection of a table name.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pandas as pd
@@ -172,11 +173,20 @@ def test_schemas_refresh_when_the_table_changes(sales: Any) -> None:
     cell = "%%rat_sql\nSELECT q FROM {silver.sales}"
     at = cell.index(" FROM")
     assert "qty" not in words(sales, cell, cursor=at)
-    rat.ice_drop("silver.sales")
-    rat.ice_ingest_df(pd.DataFrame({"id": [1], "qty": [2]}), "silver.sales")
-    assert words(sales, cell, cursor=at)["qty"] == "column: long"
-    # A new table is listed after the cell that made it ran.
     sales.user_ns["pd"] = pd
+    recreate = (
+        "rat.ice_drop('silver.sales')\n"
+        "rat.ice_ingest_df(pd.DataFrame({'id': [1], 'qty': [2]}), 'silver.sales')"
+    )
+    sales.run_cell(recreate, store_history=False)
+    assert words(sales, cell, cursor=at)["qty"] == "column: long"
+    # A change from elsewhere (no cell ran) is seen once the schema is asked again: its metadata location
+    # changed.
+    rat.ice_drop("silver.sales")
+    rat.ice_ingest_df(pd.DataFrame({"id": [1], "qty_b": [2]}), "silver.sales")
+    time.sleep(1.1)
+    assert words(sales, cell, cursor=at)["qty_b"] == "column: long"
+    # A new table is listed after the cell that made it ran.
     sales.run_cell("rat.ice_ingest_df(pd.DataFrame({'k': [1]}), 'gold.fresh')", store_history=False)
     assert ("gold.fresh}", "gold.f") in complete(sales, "%%rat_sql\nSELECT * FROM {gold.f")
 
