@@ -196,6 +196,26 @@ class TableSchemas:
         return _Entry(stored, table.metadata_location, now, TableInfo(doc, operation))
 
 
+def warm_up() -> None:
+    """Import what the first completion needs (pyiceberg's SQL catalog takes most of a second cold).
+
+    Run in a background thread once the ``%load_ext`` cell ended, so that the first Tab answers within
+    the front end's patience; it opens nothing (the session is opened by the first request).
+    """
+    try:
+        import pyiceberg.catalog.sql  # noqa: F401
+
+        import ratatouille.catalog
+        import ratatouille.documenting.tabledoc  # noqa: F401
+
+        from .server import catalog_index  # noqa: F401
+        from .sqlwords import functions_starting
+
+        functions_starting("")
+    except Exception:  # only a head start: the request imports what is missing
+        return
+
+
 def table_matcher(
     names: Callable[[], list[str]],
     schemas: TableSchemas | None = None,
@@ -477,7 +497,7 @@ def table_bundle(info: TableInfo) -> dict[str, str]:
         fresh = "never written"
     else:
         when = d.updated.strftime("%Y-%m-%d %H:%M:%S UTC") if isinstance(d.updated, dt.datetime) else "?"
-        rows = "? rows" if d.rows is None else f"{d.rows:,} rows"
+        rows = "? rows" if d.rows is None else f"{d.rows:,} row{'' if d.rows == 1 else 's'}"
         fresh = f"{rows} · last snapshot {d.snapshot_id} ({when}, {info.operation or '?'})"
     plain = [f"{d.identifier} · {fresh}"]
     markdown = [f"**{d.identifier}** · {fresh}", ""]

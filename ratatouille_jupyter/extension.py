@@ -8,6 +8,7 @@ engine drivers, pyiceberg) are imported when a magic first needs them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 # What load registered, per shell, so that %reload_ext does not register twice.
@@ -44,7 +45,9 @@ def load_ipython_extension(ipython: Any) -> None:
         completer.custom_matchers.append(matcher)
     inspector = TableInspector(ipython, names, schemas)
     inspector.install()
-    _LOADED[id(ipython)] = (magics, matcher, (names, schemas), inspector)
+    warm = _warm_up_once(ipython)
+    ipython.events.register("post_run_cell", warm)  # after the loading cell, not during it
+    _LOADED[id(ipython)] = (magics, matcher, (names, schemas, warm), inspector)
     ipython.push({"rat": rat})
 
 
@@ -53,13 +56,29 @@ def unload_ipython_extension(ipython: Any) -> None:
     loaded = _LOADED.pop(id(ipython), None)
     if loaded is None:
         return
-    magics, matcher, (names, schemas), inspector = loaded
+    magics, matcher, (names, schemas, warm), inspector = loaded
     ipython.events.unregister("pre_run_cell", magics.cells.pre_run_cell)
     ipython.events.unregister("post_run_cell", names.invalidate)
     ipython.events.unregister("post_run_cell", schemas.invalidate)
+    if warm in ipython.events.callbacks["post_run_cell"]:
+        ipython.events.unregister("post_run_cell", warm)
     inspector.uninstall()
     completer = getattr(ipython, "Completer", None)
     if completer is not None and matcher in completer.custom_matchers:
         completer.custom_matchers.remove(matcher)
     if magics in ipython.configurables:
         ipython.configurables.remove(magics)
+
+
+def _warm_up_once(ipython: Any) -> Callable[..., None]:
+    """A ``post_run_cell`` callback that, once, imports completion's modules in a background thread."""
+
+    def warm(*_: Any) -> None:
+        import threading
+
+        from .completion import warm_up
+
+        ipython.events.unregister("post_run_cell", warm)
+        threading.Thread(target=warm_up, name="ratatouille-completion-warm-up", daemon=True).start()
+
+    return warm
