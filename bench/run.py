@@ -1,7 +1,7 @@
 """Run every benchmark (``bench/bench_*.py``), each in its own process, and print their ratio lines.
 
 ``python bench/run.py [--quick] [NAME ...]``: ``--quick`` passes smaller sizes where a benchmark takes
-them; names select benchmarks (``core``, ``ingest``, ``tables``, ``checks``...).
+them; names select benchmarks (``core``, ``ingest``, ``tables``, ``checks``, ``completion``...).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 QUICK_ARGS = {
     "checks": ["--quick"],
+    "completion": ["--tables", "200", "--repeat", "20", "--no-save"],
     "core": ["--rows", "1000000", "--changed", "100000"],
     "incremental": ["--quick"],
     "pipelines": ["--repeat", "3"],

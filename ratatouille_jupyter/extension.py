@@ -1,4 +1,6 @@
-"""``%load_ext ratatouille``: the magics, ``rat`` in the namespace, table completion, cell provenance.
+"""``%load_ext ratatouille``: magics, ``rat`` in the namespace, completion, inspection, cell provenance.
+
+Completion knows tables, columns and SQL words; inspection (Shift+Tab) shows a table's schema.
 
 Loading is cheap: nothing here starts the engine or opens the catalog; the heavy modules (itables, the
 engine drivers, pyiceberg) are imported when a magic first needs them.
@@ -6,17 +8,18 @@ engine drivers, pyiceberg) are imported when a magic first needs them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 # What load registered, per shell, so that %reload_ext does not register twice.
-_LOADED: dict[int, tuple[Any, Any]] = {}
+_LOADED: dict[int, tuple[Any, Any, Any, Any]] = {}
 
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register the magics, their ``%config`` options, completion, and put ``rat`` in the namespace."""
     import ratatouille
 
-    from .completion import TableNames, table_matcher
+    from .completion import TableInspector, TableNames, TableSchemas, table_matcher
     from .magics import RatMagics
 
     previous = _LOADED.get(id(ipython))
@@ -32,11 +35,19 @@ def load_ipython_extension(ipython: Any) -> None:
 
     ipython.register_magics(PipelineMagics)
     ipython.events.register("pre_run_cell", magics.cells.pre_run_cell)
-    matcher = table_matcher(TableNames(rat).get)
+    names, schemas = TableNames(rat), TableSchemas(rat)
+    # A cell may create, drop or write tables: the next completion asks the catalog again.
+    ipython.events.register("post_run_cell", names.invalidate)
+    ipython.events.register("post_run_cell", schemas.invalidate)
+    matcher = table_matcher(names.get, schemas, lambda: ipython.user_ns)
     completer = getattr(ipython, "Completer", None)
     if completer is not None:
         completer.custom_matchers.append(matcher)
-    _LOADED[id(ipython)] = (magics, matcher)
+    inspector = TableInspector(ipython, names, schemas)
+    inspector.install()
+    warm = _warm_up_once(ipython)
+    ipython.events.register("post_run_cell", warm)  # after the loading cell, not during it
+    _LOADED[id(ipython)] = (magics, matcher, (names, schemas, warm), inspector)
     ipython.push({"rat": rat})
 
 
@@ -45,10 +56,29 @@ def unload_ipython_extension(ipython: Any) -> None:
     loaded = _LOADED.pop(id(ipython), None)
     if loaded is None:
         return
-    magics, matcher = loaded
+    magics, matcher, (names, schemas, warm), inspector = loaded
     ipython.events.unregister("pre_run_cell", magics.cells.pre_run_cell)
+    ipython.events.unregister("post_run_cell", names.invalidate)
+    ipython.events.unregister("post_run_cell", schemas.invalidate)
+    if warm in ipython.events.callbacks["post_run_cell"]:
+        ipython.events.unregister("post_run_cell", warm)
+    inspector.uninstall()
     completer = getattr(ipython, "Completer", None)
     if completer is not None and matcher in completer.custom_matchers:
         completer.custom_matchers.remove(matcher)
     if magics in ipython.configurables:
         ipython.configurables.remove(magics)
+
+
+def _warm_up_once(ipython: Any) -> Callable[..., None]:
+    """A ``post_run_cell`` callback that, once, imports completion's modules in a background thread."""
+
+    def warm(*_: Any) -> None:
+        import threading
+
+        from .completion import warm_up
+
+        ipython.events.unregister("post_run_cell", warm)
+        threading.Thread(target=warm_up, name="ratatouille-completion-warm-up", daemon=True).start()
+
+    return warm

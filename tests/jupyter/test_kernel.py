@@ -177,3 +177,37 @@ def _has_ingest() -> bool:
     from ratatouille import rat
 
     return hasattr(rat, "ice_ingest")
+
+
+def test_sql_completion_and_inspect_over_the_wire(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """complete_request answers columns with their types (JupyterLab reads ``_jupyter_types_experimental``)
+    and inspect_request (Shift+Tab) on a table reference answers its schema.
+    """
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path), env=kernel_env(tmp_path))
+    try:
+        setup = "%load_ext ratatouille\nimport pandas as pd\nmin_qty = 2\n"
+        setup += "rat.ice_ingest_df(pd.DataFrame({'id': [1], 'region': ['n']}), 'silver.sales')"
+        reply = kc.execute_interactive(setup, timeout=60)
+        assert reply["content"]["status"] == "ok"
+
+        code = "%%rat_sql\nSELECT re FROM {silver.sales} WHERE id > {min_"
+        at = code.index(" FROM")
+        content = kc.complete(code, at, reply=True, timeout=30)["content"]
+        assert content["matches"][0] == "region"
+        assert content["cursor_start"] == at - 2 and content["cursor_end"] == at
+        types = {m["text"]: m["type"] for m in content["metadata"]["_jupyter_types_experimental"]}
+        assert types["region"] == "column: string" and types["replaceAll"] == "function"
+        content = kc.complete(code, len(code), reply=True, timeout=30)["content"]
+        assert content["matches"] == ["min_qty}"]
+
+        content = kc.inspect(code, code.index("sales}") + 2, reply=True, timeout=30)["content"]
+        assert content["found"] and content["status"] == "ok"
+        assert content["data"]["text/plain"].startswith("silver.sales · 1 row · last snapshot ")
+        assert "| `region` | `string` |" in content["data"]["text/markdown"]
+        content = kc.inspect("len", 3, reply=True, timeout=30)["content"]  # Python names: IPython's answer
+        assert content["found"] and "len" in content["data"]["text/plain"]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
