@@ -244,6 +244,20 @@ def test_spec_evolution(rat: Rat, catalog: Catalog) -> None:
     assert read.planned_files < read.total_files  # pruned across both specs
 
 
+@check("spec_evolution_replaced")
+def test_spec_replaced(rat: Rat, catalog: Catalog) -> None:
+    spec = PartitionSpec(PartitionField(3, 1000, DayTransform(), "ts_day"))
+    table = catalog.create_table("bronze.specs", schema=EVENTS, partition_spec=spec)
+    table.append(_events(range(0, 3), "eu", 1))
+    with table.update_spec() as update:
+        update.remove_field("ts_day")
+        update.add_identity("region")
+    table.append(_events(range(3, 6), "us", 2))
+    table = catalog.load_table("bronze.specs")
+    assert [f.name for f in table.spec().fields] == ["region"]
+    _same_as_pyiceberg(rat, catalog, "bronze.specs")
+
+
 @check("branch")
 def test_branch(rat: Rat, catalog: Catalog) -> None:
     _amounts(catalog, "bronze.branched")
