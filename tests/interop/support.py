@@ -167,8 +167,11 @@ def commit_equality_deletes(table: Table, field: str, values: list[Any]) -> None
     manifest listing it with ``equality_ids`` set, and a snapshot (operation ``delete``) with the table's
     data manifests plus that one, through pyiceberg's snapshot producer.
     """
-    from pyiceberg.io.pyarrow import compute_statistics_plan, data_file_statistics_from_parquet_metadata
-    from pyiceberg.io.pyarrow import parquet_path_to_id_mapping
+    from pyiceberg.io.pyarrow import (
+        compute_statistics_plan,
+        data_file_statistics_from_parquet_metadata,
+        parquet_path_to_id_mapping,
+    )
     from pyiceberg.manifest import (
         DataFile,
         DataFileContent,
@@ -187,7 +190,14 @@ def commit_equality_deletes(table: Table, field: str, values: list[Any]) -> None
     nested = schema.find_field(field)
     delete_schema = Schema(nested, schema_id=0)
     arrow_schema = pa.schema(
-        [pa.field(field, pa.int64(), nullable=not nested.required, metadata={b"PARQUET:field_id": b"%d" % nested.field_id})]
+        [
+            pa.field(
+                field,
+                pa.int64(),
+                nullable=not nested.required,
+                metadata={b"PARQUET:field_id": b"%d" % nested.field_id},
+            )
+        ]
     )
     path = f"{table.location()}/data/{uuid.uuid4()}-eq-deletes.parquet"
     pq.write_table(pa.table({field: values}, schema=arrow_schema), _local(path))

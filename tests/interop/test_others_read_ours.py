@@ -142,7 +142,10 @@ def test_format_v2(rat: Rat, catalog: Catalog) -> None:
 @check("w_v3")
 def test_append_to_v3(rat: Rat, catalog: Catalog, tmp_path: Path) -> None:
     metadata = chdb_table(
-        tmp_path / "chdb_v3", "id Int64, v Nullable(String)", ["INSERT INTO t VALUES (1, 'a')"], format_version=3
+        tmp_path / "chdb_v3",
+        "id Int64, v Nullable(String)",
+        ["INSERT INTO t VALUES (1, 'a')"],
+        format_version=3,
     )
     catalog.register_table("bronze.v3", metadata)
     rat.ice_ingest_df(pd.DataFrame({"id": [2], "v": ["b"]}), "bronze.v3")

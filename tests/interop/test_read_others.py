@@ -125,7 +125,9 @@ def test_reorder_head(rat: Rat, catalog: Catalog) -> None:
 @check("nested_rename")
 def test_nested_rename(rat: Rat, catalog: Catalog) -> None:
     point = pa.struct([("x", pa.int64()), ("y", pa.int64())])
-    data = pa.table({"id": pa.array([1, 2], pa.int64()), "p": pa.array([{"x": 1, "y": 2}, {"x": 3, "y": 4}], point)})
+    data = pa.table(
+        {"id": pa.array([1, 2], pa.int64()), "p": pa.array([{"x": 1, "y": 2}, {"x": 3, "y": 4}], point)}
+    )
     table = catalog.create_table("bronze.nested", schema=data.schema)
     table.append(data)
     with table.update_schema() as update:
@@ -265,7 +267,9 @@ def test_branch(rat: Rat, catalog: Catalog) -> None:
     assert table.metadata.current_snapshot_id is not None
     table.manage_snapshots().create_branch(table.metadata.current_snapshot_id, "audit").commit()
     table = catalog.load_table("bronze.branched")
-    table.append(pa.table({"id": pa.array([4], pa.int64()), "amount": pa.array([40], pa.int64())}), branch="audit")
+    table.append(
+        pa.table({"id": pa.array([4], pa.int64()), "amount": pa.array([40], pa.int64())}), branch="audit"
+    )
     table = catalog.load_table("bronze.branched")
     head = table.metadata.refs["audit"].snapshot_id
     assert_same(rat_read(rat, "bronze.branched@audit"), pyiceberg_read(table, snapshot_id=head))
@@ -283,7 +287,8 @@ def test_chdb_format_version(rat: Rat, catalog: Catalog, tmp_path: Path, version
         tmp_path / f"chdb_v{version}",
         "id Int64, name Nullable(String), ts Nullable(DateTime64(6))",
         [
-            "INSERT INTO t SELECT number, toString(number), toDateTime64('2024-01-01', 6) + number FROM numbers(5)",
+            "INSERT INTO t SELECT number, toString(number), toDateTime64('2024-01-01', 6) + number "
+            "FROM numbers(5)",
             "INSERT INTO t VALUES (5, NULL, NULL)",
         ],
         format_version=version,
@@ -291,4 +296,3 @@ def test_chdb_format_version(rat: Rat, catalog: Catalog, tmp_path: Path, version
     table = catalog.register_table(f"bronze.chdb_v{version}", metadata)
     assert table.metadata.format_version == version
     _same_as_pyiceberg(rat, catalog, f"bronze.chdb_v{version}")
-
