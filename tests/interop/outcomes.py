@@ -1,0 +1,189 @@
+"""The conformance table: every check of the suite, its case, its direction and its result today.
+
+This is the one place a result is written down. A check expected ``wrong`` or ``refused`` runs as a strict
+xfail (``wrong``: the comparison fails; ``refused``: ratatouille raises one of its own errors), so a fix
+turns it into an XPASS failure until its line here says ``equal``. docs/interop.md's table is rendered
+from this module (``python -m tests.interop.outcomes`` rewrites it) and a test checks the two agree.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from ratatouille.engine.errors import EngineSQLError
+from ratatouille.errors import RatError
+
+READ = "read"  # ratatouille reads a table another implementation wrote
+WRITE = "written"  # other implementations read a table ratatouille wrote
+
+EQUAL, REFUSED, WRONG = "equal", "refused", "wrong"
+FAILS = "fails"  # an error that is no deliberate refusal (an engine error on valid input)
+
+CASES = [
+    "rename",
+    "drop / re-add",
+    "reorder",
+    "nested rename",
+    "type promotion",
+    "position deletes",
+    "equality deletes",
+    "spec evolution",
+    "branches",
+    "v2 and v3 format",
+    "write paths",
+]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check: a case, a direction, the result today and what it compares."""
+
+    case: str
+    direction: str
+    result: str
+    what: str
+    why: str = ""
+    #: What a refusal raises: ratatouille's own errors, unless a library's error passes through.
+    raises: type[Exception] = RatError
+
+
+HIVE = (
+    "the engine infers Hive partition columns from the first file's path (`region=us/`) and fails on a file "
+    "of another spec (`ts_day=.../`): `Expected to find hive partitioning column region in the path`"
+)
+
+# fmt: off
+CHECKS: dict[str, Check] = {
+    # -- ratatouille reads tables written by pyiceberg and chDB ----------------------------------------
+    "rename_head": Check("rename", READ, WRONG, "head after `rename_column`, no write since",
+                         "the head snapshot's schema is read, not the current one: old name"),
+    "rename_then_append": Check("rename", READ, WRONG, "rename, then an append",
+                                "files are read by name: the old files' column reads as NULL"),
+    "rename_time_travel": Check("rename", READ, EQUAL, "the snapshot before the rename (`@<id>`)"),
+    "drop_readd": Check("drop / re-add", READ, WRONG, "drop `amount`, add `amount` again, append",
+                        "files are matched by name, not field id: old values in the new column"),
+    "reorder": Check("reorder", READ, EQUAL, "`move_first`, then an append"),
+    "reorder_head": Check("reorder", READ, WRONG, "`move_first`, no write since",
+                          "the head snapshot's schema is read: old column order"),
+    "nested_rename": Check("nested rename", READ, WRONG, "rename a struct field, then an append",
+                           "struct fields are read by name: the old files' field reads as NULL"),
+    "promotion": Check("type promotion", READ, EQUAL, "int to long, float to double, decimal(9,2) to "
+                       "decimal(18,2); files before and after"),
+    "position_deletes": Check("position deletes", READ, REFUSED, "chDB `ALTER TABLE ... DELETE` "
+                              "(-deletes.parquet), registered", "delete files are not applied yet"),
+    "equality_deletes": Check("equality deletes", READ, REFUSED, "an equality delete file on `id`, "
+                              "then an append of a deleted id (oracle: iceberg-rust)",
+                              "pyiceberg's planning raises `ValueError: PyIceberg does not yet support "
+                              "equality deletes`, passed through as is", raises=ValueError),
+    "spec_evolution": Check("spec evolution", READ, EQUAL, "identity(region), then day(ts) added and "
+                            "region removed; full read and a pruned read",
+                            "equal by luck of order: the first file read has no `region=` in its path"),
+    "spec_evolution_replaced": Check("spec evolution", READ, FAILS,
+                                     "day(ts), then replaced by identity(region)", HIVE,
+                                     raises=EngineSQLError),
+    "branch": Check("branches", READ, EQUAL, "pyiceberg appends on branch `audit`; `@audit` and main"),
+    "v2_chdb": Check("v2 and v3 format", READ, EQUAL, "a v2 table written by chDB, registered"),
+    "v3_chdb": Check("v2 and v3 format", READ, EQUAL, "a v3 table written by chDB, registered"),
+    # -- pyiceberg and iceberg-rust read tables written by ratatouille ----------------------------------
+    "w_append": Check("write paths", WRITE, EQUAL, "append (twice)"),
+    "w_overwrite": Check("write paths", WRITE, EQUAL, "overwrite"),
+    "w_overwrite_partitions": Check("write paths", WRITE, EQUAL,
+                                    "overwrite_partitions of a partitioned table"),
+    "w_merge": Check("write paths", WRITE, EQUAL, "merge (update + insert)"),
+    "w_delete": Check("write paths", WRITE, EQUAL, "delete (`ice_delete`, files rewritten)"),
+    "w_partitioned": Check("write paths", WRITE, EQUAL, "partitioned by day(ts), bucket(4, id), identity"),
+    "w_new_column": Check("write paths", WRITE, EQUAL, "schema evolution by write: a new column"),
+    "w_promotion": Check("type promotion", WRITE, EQUAL, "promotion by write: int then long values"),
+    "w_spec_evolution": Check("spec evolution", WRITE, FAILS, "identity(region), `ice_partition` to day(ts), "
+                              "an append", "ratatouille's own read fails: " + HIVE, raises=EngineSQLError),
+    "w_branch": Check("branches", WRITE, EQUAL, "a dev branch's writes (branch head), then published"),
+    "w_v2": Check("v2 and v3 format", WRITE, EQUAL, "every table above is format v2"),
+    "w_v3": Check("v2 and v3 format", WRITE, REFUSED, "append to a v3 table (written by chDB)",
+                  "pyiceberg 0.11 writes no v3 manifests: its `ValueError: Cannot write manifest for table "
+                  "version: 3` passes through as is", raises=ValueError),
+}
+# fmt: on
+
+NOT_WRITTEN = {
+    "rename": "ratatouille never renames a column",
+    "drop / re-add": "ratatouille never drops a column",
+    "reorder": "ratatouille never reorders columns",
+    "nested rename": "ratatouille never renames a field",
+    "position deletes": "ratatouille writes no delete files (copy-on-write)",
+    "equality deletes": "ratatouille writes no delete files (copy-on-write)",
+}
+
+F = TypeVar("F", bound=Callable[..., Any])
+REGISTERED: set[str] = set()
+
+
+def marks(name: str) -> list[pytest.MarkDecorator]:
+    """The marks of the check ``name``: a strict xfail when its result is not ``equal``."""
+    found = CHECKS[name]
+    REGISTERED.add(name)
+    if found.result == WRONG:
+        return [pytest.mark.xfail(strict=True, raises=AssertionError, reason=f"wrong: {found.why}")]
+    if found.result in (REFUSED, FAILS):
+        return [pytest.mark.xfail(strict=True, raises=found.raises, reason=f"{found.result}: {found.why}")]
+    return []
+
+
+def check(name: str) -> Callable[[F], F]:
+    """Mark a test as the check ``name`` (see :func:`marks`)."""
+    found = marks(name)
+
+    def mark(func: F) -> F:
+        for one in found:
+            func = one(func)
+        return func
+
+    return mark
+
+
+def _cell(case: str, direction: str) -> str:
+    mine = [c for c in CHECKS.values() if c.case == case and c.direction == direction]
+    if not mine:
+        return f"n/a: {NOT_WRITTEN[case]}" if direction == WRITE else "n/a"
+    parts = []
+    for c in mine:
+        note = f" ({c.why})" if c.why else ""
+        parts.append(f"**{c.result}**: {c.what}{note}")
+    return "<br>".join(parts)
+
+
+def render() -> str:
+    """The conformance table, as Markdown."""
+    lines = [
+        "| case | ratatouille reads others' tables | others read ratatouille's tables |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {case} | {_cell(case, READ)} | {_cell(case, WRITE)} |" for case in CASES]
+    return "\n".join(lines)
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "interop.md"
+START, END = "<!-- conformance table: start -->", "<!-- conformance table: end -->"
+
+
+def table_in_doc(text: str) -> str:
+    """The table between the markers of docs/interop.md."""
+    return text.split(START, 1)[1].split(END, 1)[0].strip()
+
+
+def write_doc() -> None:
+    """Rewrite the table of docs/interop.md from :data:`CHECKS`."""
+    text = DOC.read_text()
+    head, rest = text.split(START, 1)
+    tail = rest.split(END, 1)[1]
+    DOC.write_text(f"{head}{START}\n{render()}\n{END}{tail}")
+
+
+if __name__ == "__main__":
+    write_doc()
+    sys.stdout.write(f"wrote {DOC}\n")
