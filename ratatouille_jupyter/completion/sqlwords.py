@@ -1,7 +1,8 @@
 """The words SQL cells complete besides columns: ClickHouse functions and SQL keywords.
 
 The functions are a static list, ``clickhouse_functions.json`` next to this module, made from chDB's
-``system.functions`` by ``python -m ratatouille_jupyter.sqlwords`` (run it again after upgrading chDB).
+``system.functions`` by ``python -m ratatouille_jupyter.completion.sqlwords`` (again after a chDB
+upgrade).
 Completion reads the file once, on first use: a keystroke never starts or queries the engine.
 """
 

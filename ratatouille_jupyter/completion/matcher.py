@@ -17,26 +17,18 @@ catalogs: for a few seconds). The functions are a static list (:mod:`.sqlwords`)
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from IPython.core.completer import CompletionContext, SimpleCompletion, SimpleMatcherResult, context_matcher
 
 from ratatouille.sqltext import _code_spans, find_references
 
+from .inspect import _TABLE_NAME
 from .sqlwords import KEYWORDS, functions_starting
+from .tables import TableSchemas
 
-if TYPE_CHECKING:
-    from ratatouille.documenting import TableDoc
-
-_CACHE_S = 5.0
-_RECHECK_S = 1.0  # a schema is trusted this long without asking the catalog, unless a cell ran since
-_SCHEMAS_KEPT = 256
 _PARTIAL = r"([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]*)?)?"
 _IN_BRACE = re.compile(r"\{\s*" + _PARTIAL + r"$")
 _AFTER_TARGET = re.compile(r"^%%?rat_(?:sql\b.*\btarget=|check\b.*\btable=)" + _PARTIAL + r"$")
@@ -45,7 +37,6 @@ _TABLE_ARG = re.compile(
 )
 _SQL_CELL = re.compile(r"%%rat_(sql|check)\b([^\n]*)\n")
 _SQL_LINE = re.compile(r"\s*%rat_(sql|check)\s+")
-_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 _WORD = re.compile(r"(?:([A-Za-z_][A-Za-z0-9_]*)\.)?([A-Za-z_][A-Za-z0-9_]*)?$")
 # A call of the SDK whose first argument is a table (or SQL with references), with its string open.
 _RAT_CALL = re.compile(
@@ -58,162 +49,6 @@ CHECK_SHORTCUTS = ("not_null", "unique", "accepted_values", "row_count", "fresh"
 # Names of the namespace that are not the user's variables.
 _NOT_VARIABLES = frozenset(("In", "Out", "exit", "quit", "get_ipython", "rat"))
 _LONG_SEQUENCE = 1000
-
-
-class TableNames:
-    """``namespace.table`` names of the lakehouse (and the session's ``temp.*``), briefly cached."""
-
-    def __init__(self, rat: Any) -> None:
-        self._rat = rat
-        self._names: list[str] = []
-        self._known: frozenset[str] = frozenset()
-        self._at = -_CACHE_S - 1.0
-
-    def get(self) -> list[str]:
-        """All names, sorted."""
-        now = time.monotonic()
-        if now - self._at > _CACHE_S:
-            try:
-                names = self._list()
-                names += [f"temp.{t}" for t in self._rat.temp_list()]
-            except Exception:  # a broken catalog must not break typing: complete nothing
-                names = []
-            self._names, self._known, self._at = sorted(names), frozenset(names), now
-        return self._names
-
-    def known(self, name: str) -> bool:
-        """True when ``name`` is a table of the (cached) listing."""
-        self.get()
-        return name in self._known
-
-    def invalidate(self, *_: Any) -> None:
-        """Forget the listing (after a cell ran: it may have created or dropped tables)."""
-        self._at = -_CACHE_S - 1.0
-
-    def _list(self) -> list[str]:
-        session = self._rat.session
-        if session.branch == "main":
-            from .server.catalog_index import all_tables, is_sql_catalog
-
-            if is_sql_catalog(session.catalog):  # one query for the whole catalog
-                return [f"{ns}.{t}" for ns, t in all_tables(session.catalog)]
-        return [f"{ns}.{t}" for ns, tables in self._rat.ice_all().items() for t in tables]
-
-
-@dataclass(frozen=True)
-class TableInfo:
-    """What completion and inspection show of a table: its documentation and last snapshot's operation."""
-
-    doc: TableDoc
-    operation: str | None
-
-
-@dataclass
-class _Entry:
-    stored: tuple[str, str] | None  # the catalog row the table was loaded from (SQL catalogs)
-    location: str | None
-    checked: float
-    info: TableInfo | None
-    generation: int = 0
-
-
-class TableSchemas:
-    """Schemas of single tables, loaded on demand and kept while their metadata location is unchanged."""
-
-    def __init__(self, rat: Any) -> None:
-        self._rat = rat
-        self._items: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
-        self._generation = 0
-
-    def info(self, identifier: str) -> TableInfo | None:
-        """The table's documentation (columns, types, freshness), or None when it cannot be read."""
-        try:
-            session = self._rat.session
-            catalog, branch = session.catalog, session.branch
-        except Exception:
-            return None
-        key = (branch, identifier)
-        entry = self._items.get(key)
-        now = time.monotonic()
-        if entry is not None and self._current(catalog, entry, now, self._generation):
-            self._items.move_to_end(key)
-            return entry.info
-        entry = self._load(catalog, identifier, branch, now)
-        entry.generation = self._generation
-        self._items[key] = entry
-        self._items.move_to_end(key)
-        while len(self._items) > _SCHEMAS_KEPT:
-            self._items.popitem(last=False)
-        return entry.info
-
-    def clear(self) -> None:
-        """Forget every schema."""
-        self._items.clear()
-
-    def invalidate(self, *_: Any) -> None:
-        """Ask the catalog again on the next use of each schema (after a cell ran: it may have written)."""
-        self._generation += 1
-
-    @staticmethod
-    def _current(catalog: Any, entry: _Entry, now: float, generation: int) -> bool:
-        """True when the entry is still the table's (asking a SQL catalog for its metadata location)."""
-        if entry.stored is None or entry.info is None:  # not a SQL catalog, or a failed load: a short TTL
-            return entry.generation == generation and now - entry.checked <= _CACHE_S
-        if entry.generation == generation and now - entry.checked <= _RECHECK_S:
-            return True
-        try:
-            from .server.catalog_index import _sql_rows
-
-            rows = _sql_rows(catalog, *entry.stored)
-        except Exception:
-            return False
-        if not rows or rows[0][2] != entry.location:
-            return False
-        entry.checked, entry.generation = now, generation
-        return True
-
-    @staticmethod
-    def _load(catalog: Any, identifier: str, branch: str, now: float) -> _Entry:
-        from ratatouille.catalog import load_table
-        from ratatouille.documenting.tabledoc import table_doc
-
-        from .server.catalog_index import is_sql_catalog
-
-        try:
-            table = load_table(catalog, identifier, branch)
-            doc = table_doc(table, identifier, branch)
-        except Exception:
-            return _Entry(None, None, now, None)
-        operation = None
-        if doc.snapshot_id is not None:
-            snapshot = table.metadata.snapshot_by_id(doc.snapshot_id)
-            if snapshot is not None and snapshot.summary is not None:
-                operation = str(snapshot.summary.operation.value)
-        stored = None
-        if is_sql_catalog(catalog):
-            name = tuple(table.name())
-            stored = (".".join(name[:-1]), name[-1])
-        return _Entry(stored, table.metadata_location, now, TableInfo(doc, operation))
-
-
-def warm_up() -> None:
-    """Import what the first completion needs (pyiceberg's SQL catalog takes most of a second cold).
-
-    Run in a background thread once the ``%load_ext`` cell ended, so that the first Tab answers within
-    the front end's patience; it opens nothing (the session is opened by the first request).
-    """
-    try:
-        import pyiceberg.catalog.sql  # noqa: F401
-
-        import ratatouille.catalog
-        import ratatouille.documenting.tabledoc  # noqa: F401
-
-        from .server import catalog_index  # noqa: F401
-        from .sqlwords import functions_starting
-
-        functions_starting("")
-    except Exception:  # only a head start: the request imports what is missing
-        return
 
 
 def table_matcher(
@@ -364,7 +199,7 @@ def notebook_variables(namespace: Mapping[str, Any], partial: str) -> list[tuple
     """``(name, ClickHouse type)`` of the notebook variables starting with ``partial`` that can be bound."""
     from IPython.core.error import UsageError
 
-    from .magics.params import clickhouse_type
+    from ..magics.params import clickhouse_type
 
     found = []
     for name in sorted(namespace):
@@ -437,96 +272,3 @@ def _text_after_cursor(context: CompletionContext) -> str:
 
 
 # -- inspection (Shift+Tab) ----------------------------------------------------------------------------
-
-
-class TableInspector:
-    """Inspection (Shift+Tab) of a table name: its schema, row count and last snapshot.
-
-    ``silver.sales`` and ``{silver.sales}`` are tables; any other name goes to IPython's own inspection.
-
-    Installed over the shell's ``object_inspect_mime`` (what ipykernel calls for an ``inspect_request``
-    with the token at the cursor), and removed by :meth:`uninstall`.
-    """
-
-    def __init__(self, shell: Any, names: TableNames, schemas: TableSchemas) -> None:
-        self._shell = shell
-        self._names = names
-        self._schemas = schemas
-        self._had_own = "object_inspect_mime" in vars(shell)
-        self._previous = shell.object_inspect_mime
-
-    def install(self) -> None:
-        """Answer the shell's inspections from now on."""
-        self._shell.object_inspect_mime = self.object_inspect_mime
-
-    def uninstall(self) -> None:
-        """Give the shell its previous inspection back."""
-        if vars(self._shell).get("object_inspect_mime") != self.object_inspect_mime:
-            return  # someone wrapped it after us: leave their wrapper in place
-        if self._had_own:
-            self._shell.object_inspect_mime = self._previous
-        else:
-            del self._shell.object_inspect_mime
-
-    def object_inspect_mime(self, oname: str, *args: Any, **kwargs: Any) -> dict[str, str]:
-        """The bundle of a table, else what the shell answers."""
-        identifier = self.table_of(oname)
-        if identifier is not None:
-            info = self._schemas.info(identifier)
-            if info is not None:
-                return table_bundle(info)
-        result: dict[str, str] = self._previous(oname, *args, **kwargs)
-        return result
-
-    def table_of(self, oname: str) -> str | None:
-        """The table ``oname`` names, when it is one and not a notebook variable's attribute."""
-        name = oname.strip().strip("{}").split("@", 1)[0].strip()
-        if not _TABLE_NAME.match(name) or name.split(".", 1)[0] in self._shell.user_ns:
-            return None
-        if name.startswith("temp.") or not self._names.known(name):
-            return None
-        return name
-
-
-def table_bundle(info: TableInfo) -> dict[str, str]:
-    """``text/plain``, ``text/markdown`` and ``text/html`` views of a table's schema and freshness."""
-    import html
-
-    d = info.doc
-    if d.snapshot_id is None:
-        fresh = "never written"
-    else:
-        when = d.updated.strftime("%Y-%m-%d %H:%M:%S UTC") if isinstance(d.updated, dt.datetime) else "?"
-        rows = "? rows" if d.rows is None else f"{d.rows:,} row{'' if d.rows == 1 else 's'}"
-        fresh = f"{rows} · last snapshot {d.snapshot_id} ({when}, {info.operation or '?'})"
-    plain = [f"{d.identifier} · {fresh}"]
-    markdown = [f"**{d.identifier}** · {fresh}", ""]
-    html_parts = [f"<b>{html.escape(d.identifier)}</b> · {html.escape(fresh)}"]
-    if d.description:
-        plain += [d.description]
-        markdown += [d.description, ""]
-        html_parts.append(f"<p>{html.escape(d.description)}</p>")
-    width = max([len("column")] + [len(c.name) for c in d.columns])
-    kinds = max([len("type")] + [len(c.type) for c in d.columns])
-    plain += ["", f"{'column'.ljust(width)}  {'type'.ljust(kinds)}  description"]
-    plain += [f"{c.name.ljust(width)}  {c.type.ljust(kinds)}  {c.doc or ''}".rstrip() for c in d.columns]
-    markdown += ["| column | type | description |", "|---|---|---|"]
-    markdown += [f"| `{c.name}` | `{c.type}` | {_md_cell(c.doc)} |" for c in d.columns]
-    rows_html = "".join(
-        f"<tr><td><code>{html.escape(c.name)}</code></td><td><code>{html.escape(c.type)}</code></td>"
-        f"<td>{html.escape(c.doc or '')}</td></tr>"
-        for c in d.columns
-    )
-    html_parts.append(
-        "<table><thead><tr><th>column</th><th>type</th><th>description</th></tr></thead>"
-        f"<tbody>{rows_html}</tbody></table>"
-    )
-    return {
-        "text/plain": "\n".join(plain),
-        "text/markdown": "\n".join(markdown),
-        "text/html": "".join(html_parts),
-    }
-
-
-def _md_cell(text: str | None) -> str:
-    return (text or "").replace("|", "\\|").replace("\n", " ")
