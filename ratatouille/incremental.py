@@ -145,9 +145,14 @@ def new_files(table: Table, head: int, since: int, source: str) -> tuple[str, ..
         chain.append(snap)
         snap = None if snap.parent_snapshot_id is None else meta.snapshot_by_id(snap.parent_snapshot_id)
     if snap is None:
+        from .tables.policy import policy_of
+
+        keep = policy_of(table).max_snapshots
         raise Conflict(
             f"cannot read the new rows of {source}: the snapshot the target last consumed ({since}) is not "
-            f"in the history of {source}'s head (expired, or on another branch); {way_out}"
+            f"in the history of {source}'s head (expired, or on another branch); {way_out}. To keep it "
+            f"from happening, consume more often than {source} is expired: its writes keep its last {keep} "
+            f"snapshots (rat.ice_policy({source!r}, max_snapshots=...)) and ice_expire its policy's"
         )
     files: list[str] = []
     for step in reversed(chain):

@@ -217,3 +217,16 @@ def test_a_position_not_in_the_source_history_is_a_clear_error(rat: Rat) -> None
     inc = Incremental("silver.events", "main", previous={"bronze.events": 1})
     with pytest.raises(Conflict, match=r"consumed \(1\) is not in the history"):
         rat.session.expand(SQL, incremental=inc)
+
+
+def test_a_position_expired_by_the_source_writes_is_a_clear_error_and_full_recovers(rat: Rat) -> None:
+    rat.ice_policy("bronze.events", max_snapshots=3)
+    rat.transform(SQL, "silver.events", mode="append")
+    for i in range(4, 10):  # past the cap: the writes expire the snapshot silver.events consumed
+        rat.ice_ingest_df(events(i), "bronze.events")
+    before = head(rat)
+    with pytest.raises(Conflict, match=r"max_snapshots=\.\.\.\)\) and ice_expire"):
+        rat.transform(SQL, "silver.events", mode="append")
+    assert head(rat) == before
+    rat.transform(SQL, "silver.events", mode="append", on_rewrite="full")
+    assert ids(rat) == list(range(1, 10))
