@@ -137,6 +137,12 @@ def _sql_words(
             if shortcut.startswith(low):
                 add(shortcut, "check")
         return _result(matches, partial)
+    if matches:
+        # JupyterLab orders equally good matches alphabetically, whatever order the kernel gives: with
+        # functions in the list, `SELECT re` would show readWKB... before the column region. Columns of
+        # the cell's tables are what is meant most often; one more letter that no column has brings
+        # the functions (and keywords) back.
+        return _result(matches, partial)
     for f in functions_starting(partial):
         add(
             _cased(f.name, partial, f.case_insensitive),

@@ -198,7 +198,12 @@ def test_sql_completion_and_inspect_over_the_wire(tmp_path: Path, monkeypatch: p
         assert content["matches"][0] == "region"
         assert content["cursor_start"] == at - 2 and content["cursor_end"] == at
         types = {m["text"]: m["type"] for m in content["metadata"]["_jupyter_types_experimental"]}
-        assert types["region"] == "column: string" and types["replaceAll"] == "function"
+        assert types["region"] == "column: string"
+        content = kc.complete(code.replace("SELECT re", "SELECT rep"), at + 1, reply=True, timeout=30)[
+            "content"
+        ]
+        types = {m["text"]: m["type"] for m in content["metadata"]["_jupyter_types_experimental"]}
+        assert types["replaceAll"] == "function"
         content = kc.complete(code, len(code), reply=True, timeout=30)["content"]
         assert content["matches"] == ["min_qty}"]
 
