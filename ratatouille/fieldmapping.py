@@ -19,7 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .arrowtypes import iceberg_to_clickhouse, nullable
 from .sqltext import quote_identifier, quote_literal
@@ -45,18 +45,53 @@ def names_are_ids(metadata: TableMetadata, schema: Schema) -> bool:
     That holds when no schema of the table names a field of ``schema`` otherwise (a rename) and none
     gives one of its names to another field id (a drop and re-add), at any depth. Type promotions and
     added or reordered columns keep it: the engine casts, and files lacking a column read it as NULL.
+    The answer is kept per table, schema list and schema read (a table's schemas never change).
     """
     from pyiceberg.schema import index_by_name
 
-    wanted = index_by_name(schema)
+    uuid = str(metadata.table_uuid)
+    known = any(other is schema for other in metadata.schemas)
+    key = (uuid, tuple(other.schema_id for other in metadata.schemas), schema.schema_id)
+    if known and key in _VERDICTS:
+        return _VERDICTS[key]
+    wanted = _names(uuid, schema) if known else index_by_name(schema)
     ids = {field_id: name for name, field_id in wanted.items()}
+    verdict = True
     for other in metadata.schemas:
         if other is schema:
             continue
-        for name, field_id in index_by_name(other).items():
+        for name, field_id in _names(uuid, other).items():
             if wanted.get(name, field_id) != field_id or ids.get(field_id, name) != name:
-                return False
-    return True
+                verdict = False
+                break
+        if not verdict:
+            break
+    if known:
+        _remember(_VERDICTS, key, verdict)
+    return verdict
+
+
+#: Kept answers of :func:`names_are_ids`, and each table schema's names (a schema id never changes).
+_VERDICTS: dict[tuple[str, tuple[int, ...], int], bool] = {}
+_NAMES: dict[tuple[str, int], dict[str, int]] = {}
+_KEPT = 4096
+
+
+def _remember(store: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(store) >= _KEPT:
+        store.clear()
+    store[key] = value
+
+
+def _names(uuid: str, schema: Schema) -> dict[str, int]:
+    from pyiceberg.schema import index_by_name
+
+    key = (uuid, schema.schema_id)
+    found = _NAMES.get(key)
+    if found is None:
+        found = index_by_name(schema)
+        _remember(_NAMES, key, found)
+    return found
 
 
 class _FooterCache:
