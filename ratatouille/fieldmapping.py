@@ -260,6 +260,11 @@ def _column(wanted: IcebergType, stored: IcebergType, ref: str, depth: int = 0) 
     return want, ref
 
 
+def stored_column(wanted: IcebergType, stored: IcebergType, ref: str) -> str:
+    """The expression of a column of type ``wanted`` read from the stored column ``ref`` (same ids)."""
+    return _column(wanted, stored, ref)[1]
+
+
 def mapped_select(schema: Schema, stored: Schema) -> tuple[str, str]:
     """(the structure literal to read a file with, the select list giving ``schema``'s columns).
 

@@ -285,12 +285,12 @@ def physical_schema(schema: Schema) -> Schema:
 
 def logical_columns(schema: Schema, physical: Schema) -> str:
     """The select list that turns the files' columns (``physical``) into the table's (``schema``)."""
+    from .fieldmapping import stored_column
+
     out = []
     for logical, stored in zip(schema.fields, physical.fields, strict=True):
-        column = quote_identifier(stored.name)
-        wanted = nullable(iceberg_to_clickhouse(logical.field_type))
-        if wanted != nullable(iceberg_to_clickhouse(stored.field_type)):
-            column = f"CAST({column}, {quote_literal(wanted)})"  # nested names differ: a tuple cast renames
+        # Nested names that differ: structs rebuilt field by field (the engine casts named tuples by name).
+        column = stored_column(logical.field_type, stored.field_type, quote_identifier(stored.name))
         out.append(
             column
             if column == quote_identifier(logical.name)

@@ -208,3 +208,11 @@ def test_snapshot_cache_serves_the_head_with_the_current_schema(lakehouse: Lakeh
         )
     assert lakehouse.query_arrow("SELECT * FROM {b.t}").column_names == ["id", "price"]
     assert lakehouse.query_arrow("SELECT sum(price) AS s FROM {b.t}").to_pylist() == [{"s": 60 + 40 * append}]
+
+
+def test_a_struct_with_some_sanitized_field_names(lakehouse: Lakehouse) -> None:
+    # pyiceberg stores `d e` as `d_x20e`; `a` as is: the struct is rebuilt by position, not cast by name.
+    mixed = pa.struct([("a", pa.int64()), ("d e", pa.int64())])
+    data = pa.table({"id": pa.array([1], pa.int64()), "s": pa.array([{"a": 1, "d e": 2}], mixed)})
+    lakehouse.write(data, "b.mixed")
+    assert rows(lakehouse, "SELECT * FROM {b.mixed}") == [{"id": 1, "s": {"a": 1, "d e": 2}}]
