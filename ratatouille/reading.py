@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -53,13 +54,52 @@ class ResolvedTable:
 
     @property
     def schema(self) -> Schema:
-        """The schema the snapshot was written with (the current schema for an empty table)."""
+        """The schema the snapshot is read with.
+
+        A branch head is read with the table's current schema (a rename or a reorder since its last write
+        shows), less the fields its snapshot's schema does not know: a column added on a dev branch is
+        table-wide in Iceberg, and main's head does not show it before main is written with it. A tag, a
+        snapshot id or a time is read with the schema its snapshot was written with. An empty table: the
+        current schema.
+        """
+        current = self.table.schema()
+        written = self.written_schema
+        if written is None:
+            return current
+        if self.branch is None:
+            return written
+        if written.schema_id == current.schema_id:
+            return current
+        return _known_fields(current, written)
+
+    @property
+    def written_schema(self) -> Schema | None:
+        """The schema the snapshot was written with (None without a snapshot, or when it names none)."""
         snap = self.snapshot
         if snap is not None and snap.schema_id is not None:
             for schema in self.table.metadata.schemas:
                 if schema.schema_id == snap.schema_id:
                     return schema
-        return self.table.schema()
+        return None
+
+    @property
+    def schema_key(self) -> int:
+        """Which schema :attr:`schema` is, for one snapshot: the current one's id for a branch head."""
+        written = self.written_schema
+        if written is None or self.branch is not None:
+            return self.table.schema().schema_id
+        return written.schema_id
+
+
+def _known_fields(current: Schema, written: Schema) -> Schema:
+    """``current`` less the fields (at any depth) whose ids ``written`` does not have."""
+    from pyiceberg.schema import Schema, index_by_id, prune_columns
+
+    known = set(index_by_id(written))
+    if known >= set(index_by_id(current)):
+        return current
+    pruned = prune_columns(current, known, select_full_types=False)
+    return Schema(*pruned.fields, schema_id=current.schema_id, identifier_field_ids=[])
 
 
 def head_snapshot_id(table: Table, branch: str) -> int | None:
@@ -245,12 +285,12 @@ def physical_schema(schema: Schema) -> Schema:
 
 def logical_columns(schema: Schema, physical: Schema) -> str:
     """The select list that turns the files' columns (``physical``) into the table's (``schema``)."""
+    from .fieldmapping import stored_column
+
     out = []
     for logical, stored in zip(schema.fields, physical.fields, strict=True):
-        column = quote_identifier(stored.name)
-        wanted = nullable(iceberg_to_clickhouse(logical.field_type))
-        if wanted != nullable(iceberg_to_clickhouse(stored.field_type)):
-            column = f"CAST({column}, {quote_literal(wanted)})"  # nested names differ: a tuple cast renames
+        # Nested names that differ: structs rebuilt field by field (the engine casts named tuples by name).
+        column = stored_column(logical.field_type, stored.field_type, quote_identifier(stored.name))
         out.append(
             column
             if column == quote_identifier(logical.name)
@@ -261,6 +301,9 @@ def logical_columns(schema: Schema, physical: Schema) -> str:
 
 def source_sql(engine: Engine, resolved: ResolvedTable, plan: ReadPlan | None = None) -> str:
     """A parenthesized SELECT over exactly the snapshot's data, usable wherever a table goes in SQL.
+
+    Columns are matched by Iceberg field id (:mod:`ratatouille.fieldmapping`); when no schema of the
+    table ever renamed a field or reused a name, that is a plain read by name.
 
     Args:
         engine: The engine the SQL is for.
@@ -273,7 +316,20 @@ def source_sql(engine: Engine, resolved: ResolvedTable, plan: ReadPlan | None = 
     files = list(plan.files if plan is not None else FILE_LISTS.get(resolved))
     if not files:
         return f"({empty_select(schema)})"
+    return files_source(engine, resolved.table, schema, files)
+
+
+def files_source(
+    engine: Engine, table: Table, schema: Schema, files: Sequence[str], extra: Sequence[str] = ()
+) -> str:
+    """A parenthesized SELECT of ``schema``'s columns (after the ``extra`` ones) over data files."""
+    from .fieldmapping import mapped_source, names_are_ids
+
+    if not names_are_ids(table.metadata, schema):
+        return mapped_source(engine, table, schema, files, extra)
     stored = physical_schema(schema)
+    head = "".join(f"{c}, " for c in extra)
     return (
-        f"(SELECT {logical_columns(schema, stored)} FROM {engine.file_source(files, structure_of(stored))})"
+        f"(SELECT {head}{logical_columns(schema, stored)} "
+        f"FROM {engine.file_source(list(files), structure_of(stored))})"
     )

@@ -141,7 +141,7 @@ def _cached_source(session: Lakehouse, resolved: ResolvedTable, plan: ReadPlan, 
         return ""
     snap = resolved.snapshot
     size = snap.summary["total-files-size"] if snap is not None and snap.summary is not None else None
-    key = (str(resolved.table.metadata.table_uuid), resolved.snapshot_id, resolved.schema.schema_id)
+    key = (str(resolved.table.metadata.table_uuid), resolved.snapshot_id, resolved.schema_key)
     return (
         cache.source(
             key,

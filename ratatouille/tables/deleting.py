@@ -92,7 +92,7 @@ def delete_change(
         return RowChange(add=None)
     schema = table.schema()
     candidates = plan_data_files(table, snapshot_id, delete_filter(predicate, schema))
-    hits = rows_matching(engine, candidates, schema, predicate, columns)
+    hits = rows_matching(engine, table, candidates, schema, predicate, columns)
     removed, kept_parts, deleted = [], [], 0
     for data_file in candidates:
         positions = hits.get(data_file.file_path)

@@ -106,7 +106,7 @@ def merge_change(
         return RowChange(add=_complete(batch, None, keys, metadata), inserted=batch.num_rows)
     candidates = plan_data_files(table, snapshot_id, key_filter(batch, keys, committed))
     with staged(engine, batch.select(keys)) as stage:
-        hits = rows_matching(engine, candidates, committed, in_condition(keys, stage), keys)
+        hits = rows_matching(engine, table, candidates, committed, in_condition(keys, stage), keys)
     affected = [f for f in candidates if f.file_path in hits]
     kept_parts, matched_parts = [], []
     for data_file in affected:

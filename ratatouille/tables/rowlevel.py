@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..reading import logical_columns, physical_schema, structure_of
+from ..reading import files_source
 from ..sqltext import quote_identifier
 
 if TYPE_CHECKING:
@@ -89,12 +89,18 @@ def engine_path(path: str) -> str:
 
 
 def rows_matching(
-    engine: Engine, files: Sequence[DataFile], schema: Schema, condition: str, columns: Sequence[str]
+    engine: Engine,
+    table: Table,
+    files: Sequence[DataFile],
+    schema: Schema,
+    condition: str,
+    columns: Sequence[str],
 ) -> dict[str, pa.Array]:
     """Of ``files``, those holding rows where ``condition`` is true, with those rows' positions.
 
     Args:
         engine: The engine.
+        table: The table the files belong to (columns are matched by field id).
         files: Candidate data files.
         schema: The schema the condition's columns are read with.
         condition: A boolean SQL expression over ``columns`` (NULL counts as false).
@@ -108,9 +114,7 @@ def rows_matching(
     from pyiceberg.schema import Schema as IcebergSchema
 
     read = IcebergSchema(*([schema.find_field(c) for c in columns] or list(schema.fields[:1])))
-    stored = physical_schema(read)
-    files_sql = engine.file_source([f.file_path for f in files], structure_of(stored))
-    source = f"(SELECT _path, _row_number, {logical_columns(read, stored)} FROM {files_sql})"
+    source = files_source(engine, table, read, [f.file_path for f in files], ("_path", "_row_number"))
     found = engine.query_arrow(
         f"SELECT _path AS p, _row_number AS r FROM {source} WHERE ifNull(({condition}), 0) ORDER BY p, r"
     )
