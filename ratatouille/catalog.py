@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import re
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from .errors import AlreadyExists, ConfigError, NotFound, NotInstalled
+from .errors import AlreadyExists, ConfigError, InvalidInput, NotFound, NotInstalled
 from .sqltext import validate_identifier
 
 if TYPE_CHECKING:
@@ -155,7 +156,7 @@ def load_table(catalog: Catalog, identifier: str, branch: str | None = None) -> 
     On a dev branch, a table created on that branch (and not published yet) is found under its real
     name; on main (``branch`` None or ``main``) only published tables are.
     """
-    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError, ValidationError
 
     namespace, name = split_identifier(identifier)
     if _on_dev(branch):
@@ -169,6 +170,21 @@ def load_table(catalog: Catalog, identifier: str, branch: str | None = None) -> 
         return catalog.load_table((namespace, name))
     except (NoSuchTableError, NoSuchNamespaceError) as e:
         raise NotFound(_not_found_message(catalog, namespace, name, branch)) from e
+    except (ValidationError, ValueError) as e:  # pydantic's, or pyiceberg's: metadata it cannot parse
+        raise InvalidInput(_unreadable_metadata(f"{namespace}.{name}", e)) from e
+
+
+def _unreadable_metadata(identifier: str, error: Exception) -> str:
+    """One line naming what in a table's metadata is not supported here (a format version, a field)."""
+    text = str(error)
+    version = re.search(r"Input tag '([^']+)' found using 'format_version'", text)
+    if version:
+        return (
+            f"table {identifier} is Iceberg format version {version.group(1)}, which this reader does not "
+            "support (it reads versions 1 to 3); nothing was read"
+        )
+    first = next((line.strip() for line in text.splitlines()[1:] if line.strip()), text.splitlines()[0])
+    return f"table {identifier} has metadata this reader does not support ({first}); nothing was read"
 
 
 def table_exists(catalog: Catalog, identifier: str, branch: str | None = None) -> bool:
