@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pyiceberg.table.snapshots import Snapshot
 
     from .engine import Engine
+    from .tables.deletes import AppliedDeletes
 
 MAIN = "main"
 
@@ -129,6 +130,7 @@ class ReadPlan:
         row_filter: The Iceberg filter the files were planned with (``AlwaysTrue()``: all files).
         files: The data files read.
         total_files: The number of data files of the snapshot.
+        deletes: The row-level delete files that apply to ``files`` (None: none).
     """
 
     ref: TableRef
@@ -136,6 +138,7 @@ class ReadPlan:
     row_filter: str
     files: tuple[str, ...]
     total_files: int
+    deletes: AppliedDeletes | None = None
 
     @property
     def planned_files(self) -> int:
@@ -190,7 +193,8 @@ def _plan_files(resolved: ResolvedTable, row_filter: BooleanExpression | None = 
     from .tables.datafiles import matching_files
 
     assert resolved.snapshot_id is not None
-    return tuple(f.file_path for f in matching_files(resolved.table, resolved.snapshot_id, row_filter))
+    files = matching_files(resolved.table, resolved.snapshot_id, row_filter, with_deletes=True)
+    return tuple(f.file_path for f in files)
 
 
 FILE_LISTS = _FileListCache()
@@ -206,9 +210,18 @@ def plan_read(resolved: ResolvedTable, row_filter: BooleanExpression | None = No
         return ReadPlan(resolved.ref, None, "AlwaysTrue()", (), 0)
     files = FILE_LISTS.get(resolved, row_filter)
     key = _filter_key(row_filter)
+    deletes = _deletes_for(resolved, files)
     if not key:
-        return ReadPlan(resolved.ref, resolved.snapshot_id, "AlwaysTrue()", files, len(files))
-    return ReadPlan(resolved.ref, resolved.snapshot_id, key, files, _total_files(resolved))
+        return ReadPlan(resolved.ref, resolved.snapshot_id, "AlwaysTrue()", files, len(files), deletes)
+    return ReadPlan(resolved.ref, resolved.snapshot_id, key, files, _total_files(resolved), deletes)
+
+
+def _deletes_for(resolved: ResolvedTable, files: tuple[str, ...]) -> AppliedDeletes | None:
+    """The row-level delete files that apply to ``files`` of the snapshot (see tables/deletes.py)."""
+    from .tables.deletes import deletes_for
+
+    assert resolved.snapshot_id is not None
+    return deletes_for(resolved.table, resolved.snapshot_id, files)
 
 
 def _total_files(resolved: ResolvedTable) -> int:
@@ -274,6 +287,12 @@ def source_sql(engine: Engine, resolved: ResolvedTable, plan: ReadPlan | None = 
     if not files:
         return f"({empty_select(schema)})"
     stored = physical_schema(schema)
-    return (
-        f"(SELECT {logical_columns(schema, stored)} FROM {engine.file_source(files, structure_of(stored))})"
-    )
+    # Row-level deletes (tables/deletes.py): the read of the files, less the rows they remove.
+    deletes = plan.deletes if plan is not None else _deletes_for(resolved, tuple(files))
+    if deletes:
+        from .tables.deletes import filtered_source
+
+        source = filtered_source(engine, files, structure_of(stored), stored, deletes)
+    else:
+        source = engine.file_source(files, structure_of(stored))
+    return f"(SELECT {logical_columns(schema, stored)} FROM {source})"
