@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from .errors import AlreadyExists, ConfigError, NotFound, NotInstalled
+from .errors import AlreadyExists, ConfigError, InvalidInput, NotFound, NotInstalled
 from .sqltext import validate_identifier
 
 if TYPE_CHECKING:
@@ -155,7 +155,7 @@ def load_table(catalog: Catalog, identifier: str, branch: str | None = None) -> 
     On a dev branch, a table created on that branch (and not published yet) is found under its real
     name; on main (``branch`` None or ``main``) only published tables are.
     """
-    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError, ValidationError
 
     namespace, name = split_identifier(identifier)
     if _on_dev(branch):
@@ -169,6 +169,16 @@ def load_table(catalog: Catalog, identifier: str, branch: str | None = None) -> 
         return catalog.load_table((namespace, name))
     except (NoSuchTableError, NoSuchNamespaceError) as e:
         raise NotFound(_not_found_message(catalog, namespace, name, branch)) from e
+    except ValidationError as e:  # metadata pyiceberg cannot parse: a newer format version
+        raise InvalidInput(_unsupported_metadata(f"{namespace}.{name}", e)) from e
+
+
+def _unsupported_metadata(identifier: str, error: Exception) -> str:
+    import re
+
+    found = re.search(r"Input tag '(\w+)' found using 'format_version'", str(error))
+    what = f"format version {found.group(1)}" if found else str(error).splitlines()[0]
+    return f"table {identifier} has metadata this reader does not support: {what} (supported: 1, 2 and 3)"
 
 
 def table_exists(catalog: Catalog, identifier: str, branch: str | None = None) -> bool:

@@ -195,6 +195,7 @@ def plan_snapshot(table: Table, snapshot_id: int) -> tuple[tuple[DataFile, ...],
         return (), None
     io = table.io
     manifests = snapshot.manifests(io)
+    _check_transforms(name, table, {m.partition_spec_id for m in manifests})
     entries = ExecutorFactory.get_or_create().map(
         lambda m: m.fetch_manifest_entry(io, discard_deleted=True), manifests
     )
@@ -233,6 +234,21 @@ def plan_snapshot(table: Table, snapshot_id: int) -> tuple[tuple[DataFile, ...],
     if not position and not equality:
         return tuple(files), None
     return tuple(files), SnapshotDeletes(seqs, position, equality)
+
+
+def _check_transforms(name: str, table: Table, spec_ids: set[int]) -> None:
+    """Refuse partition transforms this reader does not know (their partition values cannot be read)."""
+    from pyiceberg.transforms import UnknownTransform
+
+    for spec_id in sorted(spec_ids):
+        spec = table.metadata.specs().get(spec_id)
+        for f in spec.fields if spec is not None else ():
+            if isinstance(f.transform, UnknownTransform):
+                raise InvalidInput(
+                    f"table {name} is partitioned with the transform "
+                    f"{getattr(f.transform, '_transform', f.transform)}, which this reader does "
+                    f"not support (partition field {f.name!r})"
+                )
 
 
 def _check_equality(name: str, schema: Schema, delete: DataFile) -> None:
