@@ -1,9 +1,10 @@
 """Policy-driven maintenance of one table or every table: what runs nightly.
 
 For each table whose policy is enabled, in this order: compact main when it has at least
-``min_compact_files`` small files or row-level delete files (written by another engine), rewrite main's manifests when there are more than ``max_manifests``,
-expire snapshots older than ``max_snapshot_age`` (keeping ``retain_last``), and sweep orphan files
-older than ``orphan_min_age``. Each step is its own commit (or none when there is nothing to do).
+``min_compact_files`` small files or row-level delete files (written by another engine), rewrite main's
+manifests when there are more than ``max_manifests``, expire snapshots older than ``max_snapshot_age``
+(keeping ``retain_last``), and sweep orphan files older than ``orphan_min_age``. Each step is its own
+commit (or none when there is nothing to do).
 """
 
 from __future__ import annotations

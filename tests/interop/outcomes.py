@@ -72,7 +72,8 @@ CHECKS: dict[str, Check] = {
     "position_deletes": Check("position deletes", READ, EQUAL, "chDB `ALTER TABLE ... DELETE` "
                               "(-deletes.parquet), registered; and after `ice_compact`"),
     "equality_deletes": Check("equality deletes", READ, EQUAL, "an equality delete file on `id`, "
-                              "then an append of a deleted id (oracle: iceberg-rust); and after `ice_compact`",
+                              "then an append of a deleted id (oracle: iceberg-rust); and after "
+                              "`ice_compact`",
                               "pyiceberg's own scan refuses equality deletes"),
     "spec_evolution": Check("spec evolution", READ, EQUAL, "identity(region), then day(ts) added and "
                             "region removed; full read and a pruned read"),

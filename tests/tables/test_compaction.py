@@ -14,7 +14,7 @@ from pyiceberg.schema import Schema
 from pyiceberg.transforms import IdentityTransform
 from pyiceberg.types import LongType, NestedField, StringType
 
-from ratatouille.errors import Conflict, InvalidInput
+from ratatouille.errors import Conflict
 from ratatouille.sdk import Rat
 from ratatouille.tables import policy_of
 
