@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from ..engine import Engine
 
-_POSITION_STRUCTURE = quote_literal("file_path String, pos Int64")
+_POSITION_STRUCTURE = quote_literal("file_path String, pos UInt64")  # the type of _row_number
 
 
 @dataclass(frozen=True)
@@ -276,6 +276,11 @@ def deletes_for(table: Table, snapshot_id: int, paths: Sequence[str]) -> Applied
 # -- applying in the engine ---------------------------------------------------------------------------
 
 
+#: Up to this many data files with position deletes, each is read on its own, filtered on its row number
+#: alone (cheap); beyond, one read filters on (file, row number), which hashes each row's path.
+PER_FILE_POSITIONS = 64
+
+
 def filtered_source(
     engine: Engine, files: Sequence[str], structure: str, stored: Schema, deletes: AppliedDeletes
 ) -> str:
@@ -288,42 +293,81 @@ def filtered_source(
         stored: The schema with the names the files hold (the equality columns are read by them).
         deletes: The delete files that apply (:meth:`SnapshotDeletes.applying_to`).
     """
-    condition = delete_condition(engine, deletes, stored)
-    source = engine.file_source(list(files), structure)
-    if not source.startswith("("):
-        return f"(SELECT * FROM {source} WHERE {condition})"
-    # Paths no single call can list (a glob character in a name): one filtered read per file.
-    reads = [f"SELECT * FROM {engine.file_source([f], structure)} WHERE {condition}" for f in files]
+    positioned = set(deletes.position_files)
+    reads: list[str] = []
+    if deletes.position and len(positioned) <= PER_FILE_POSITIONS:
+        plain = [f for f in files if f not in positioned]
+        if plain:
+            reads += _reads(engine, plain, structure, [_equality(engine, deletes, stored, plain)])
+        source = engine.file_source(list(deletes.position), _POSITION_STRUCTURE)
+        for f in (f for f in files if f in positioned):
+            rows = f"_row_number NOT IN (SELECT pos FROM {source} WHERE file_path = {quote_literal(f)})"
+            reads += _reads(engine, [f], structure, [rows, _equality(engine, deletes, stored, [f])])
+    else:
+        position = _positions(engine, deletes) if deletes.position else ""
+        reads += _reads(engine, files, structure, [position, _equality(engine, deletes, stored, files)])
     return "(" + " UNION ALL ".join(reads) + ")"
 
 
-def delete_condition(engine: Engine, deletes: AppliedDeletes, stored: Schema) -> str:
-    """The SQL condition, over a data file read's columns and virtual columns, of the rows kept."""
+def _reads(engine: Engine, files: Sequence[str], structure: str, conditions: list[str]) -> list[str]:
+    where = " AND ".join(c for c in conditions if c)
+    where = f" WHERE {where}" if where else ""
+    source = engine.file_source(list(files), structure)
+    if not source.startswith("(") or not where:
+        return [f"SELECT * FROM {source}{where}"]
+    # Paths no single call can list (a glob character in a name): one filtered read per file, so that
+    # the virtual columns are the file's.
+    return [f"SELECT * FROM {engine.file_source([f], structure)}{where}" for f in files]
+
+
+def _positions(engine: Engine, deletes: AppliedDeletes) -> str:
+    """The rows kept by position deletes, over several files: (path, row number) not deleted."""
+    from .rowlevel import engine_path
+
+    manifest = ", ".join(quote_literal(p) for p in deletes.position_files)
+    engine_paths = ", ".join(quote_literal(engine_path(p)) for p in deletes.position_files)
+    positions = (
+        f"SELECT transform(file_path, [{manifest}], [{engine_paths}], '') AS p, pos "
+        f"FROM {engine.file_source(list(deletes.position), _POSITION_STRUCTURE)} "
+        f"WHERE file_path IN ({manifest})"
+    )
+    return f"(_path, _row_number) NOT IN ({positions})"
+
+
+def _equality(engine: Engine, deletes: AppliedDeletes, stored: Schema, files: Sequence[str]) -> str:
+    """The rows of ``files`` kept by the equality deletes ("" when none applies to them)."""
     from ..arrowtypes import iceberg_to_clickhouse, nullable
     from .rowlevel import engine_path
 
     parts: list[str] = []
-    if deletes.position:
-        manifest = ", ".join(quote_literal(p) for p in deletes.position_files)
-        engine_paths = ", ".join(quote_literal(engine_path(p)) for p in deletes.position_files)
-        positions = (
-            f"SELECT transform(file_path, [{manifest}], [{engine_paths}], '') AS p, pos "
-            f"FROM {engine.file_source(list(deletes.position), _POSITION_STRUCTURE)} "
-            f"WHERE file_path IN ({manifest})"
-        )
-        parts.append(f"(_path, _row_number) NOT IN ({positions})")
+    reading = set(files)
     for group in deletes.equality:
+        applies = reading & set(group.files)
+        if not applies:
+            continue
         columns = [stored.find_field(i) for i in group.field_ids]
         structure = quote_literal(
             ", ".join(
                 f"{quote_identifier(c.name)} {nullable(iceberg_to_clickhouse(c.field_type))}" for c in columns
             )
         )
-        keys = ", ".join(_null_safe(quote_identifier(c.name), c.required) for c in columns)
-        found = f"({keys}) IN (SELECT {keys} FROM {engine.file_source(list(group.deletes), structure)})"
-        paths = ", ".join(quote_literal(engine_path(p)) for p in group.files)
-        parts.append(f"NOT (_path IN ({paths}) AND {found})")
-    return " AND ".join(parts) or "1"
+        source = engine.file_source(list(group.deletes), structure)
+        if len(columns) == 1:
+            # A NULL in a delete row matches a NULL: the NULL case is one scalar subquery.
+            c = quote_identifier(columns[0].name)
+            found = (
+                f"(ifNull({c} IN (SELECT {c} FROM {source}), 0) OR "
+                f"(isNull({c}) AND (SELECT count() FROM {source} WHERE isNull({c})) > 0))"
+            )
+        else:
+            keys = ", ".join(_null_safe(quote_identifier(c.name), c.required) for c in columns)
+            found = f"({keys}) IN (SELECT {keys} FROM {source})"
+        if applies == reading:
+            parts.append(f"NOT {found}")
+        else:
+            paths = ", ".join(quote_literal(engine_path(p)) for p in sorted(applies))
+            parts.append(f"NOT (_path IN ({paths}) AND {found})")
+    return " AND ".join(parts)
 
 
 def _null_safe(column: str, required: bool) -> str:

@@ -193,3 +193,17 @@ def test_an_unknown_partition_transform_is_one_clear_error(local_rat: Rat, tmp_p
     with pytest.raises(RatError, match=r"transform zorder\[3\]"):
         local_rat.query("SELECT * FROM {bronze.tr2}")
     assert data_files  # the helper module is shared with the compaction tests
+
+
+def test_position_deletes_over_many_files_filter_on_path_and_row(
+    rat: Rat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ratatouille.tables import deletes
+
+    monkeypatch.setattr(deletes, "PER_FILE_POSITIONS", 1)  # two files with deletes: one filtered read
+    table = _table(rat, "bronze.many", [range(0, 10), range(10, 20), range(20, 30)])
+    commit_position_deletes(table, {_file_holding(table, 0): [1], _file_holding(table, 10): [2, 9]})
+    commit_equality_deletes(rat.session.catalog.load_table("bronze.many"), {"id": [25, 26]})
+    expected = [i for i in range(30) if i not in (1, 12, 19, 25, 26)]
+    assert _ids(rat, "SELECT id FROM {bronze.many}") == expected
+    assert _ids(rat, "SELECT id FROM {bronze.many} WHERE id >= 10") == expected[9:]
