@@ -155,9 +155,7 @@ run("ALTER TABLE t DELETE WHERE id < 3" + settings)
 """
 
 
-def test_a_table_with_row_level_deletes_is_compacted_into_plain_files(
-    local_rat: Rat, tmp_path: Path
-) -> None:
+def test_a_table_with_row_level_deletes_is_compacted_into_plain_files(local_rat: Rat, tmp_path: Path) -> None:
     folder = tmp_path / "mor"
     done = subprocess.run(
         [sys.executable, "-c", MOR_WRITER, str(folder)], capture_output=True, text=True, cwd=tmp_path
