@@ -17,6 +17,7 @@ QUICK_ARGS = {
     "checks": ["--quick"],
     "completion": ["--tables", "200", "--repeat", "20", "--no-save"],
     "core": ["--rows", "1000000", "--changed", "100000"],
+    "deletes": ["--quick"],
     "incremental": ["--quick"],
     "pipelines": ["--repeat", "3"],
     "tables": ["--quick"],

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from .arrowtypes import empty_select, iceberg_to_clickhouse, nullable
 from .catalog import load_table
-from .errors import NotFound
+from .errors import InvalidInput, NotFound
 from .sqltext import TableRef, quote_identifier, quote_literal
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from pyiceberg.table.snapshots import Snapshot
 
     from .engine import Engine
+    from .tables.deletes import AppliedDeletes
 
 MAIN = "main"
 
@@ -169,6 +170,7 @@ class ReadPlan:
         row_filter: The Iceberg filter the files were planned with (``AlwaysTrue()``: all files).
         files: The data files read.
         total_files: The number of data files of the snapshot.
+        deletes: The row-level delete files that apply to ``files`` (None: none).
     """
 
     ref: TableRef
@@ -176,6 +178,7 @@ class ReadPlan:
     row_filter: str
     files: tuple[str, ...]
     total_files: int
+    deletes: AppliedDeletes | None = None
 
     @property
     def planned_files(self) -> int:
@@ -230,7 +233,8 @@ def _plan_files(resolved: ResolvedTable, row_filter: BooleanExpression | None = 
     from .tables.datafiles import matching_files
 
     assert resolved.snapshot_id is not None
-    return tuple(f.file_path for f in matching_files(resolved.table, resolved.snapshot_id, row_filter))
+    files = matching_files(resolved.table, resolved.snapshot_id, row_filter, with_deletes=True)
+    return tuple(f.file_path for f in files)
 
 
 FILE_LISTS = _FileListCache()
@@ -246,9 +250,18 @@ def plan_read(resolved: ResolvedTable, row_filter: BooleanExpression | None = No
         return ReadPlan(resolved.ref, None, "AlwaysTrue()", (), 0)
     files = FILE_LISTS.get(resolved, row_filter)
     key = _filter_key(row_filter)
+    deletes = _deletes_for(resolved, files)
     if not key:
-        return ReadPlan(resolved.ref, resolved.snapshot_id, "AlwaysTrue()", files, len(files))
-    return ReadPlan(resolved.ref, resolved.snapshot_id, key, files, _total_files(resolved))
+        return ReadPlan(resolved.ref, resolved.snapshot_id, "AlwaysTrue()", files, len(files), deletes)
+    return ReadPlan(resolved.ref, resolved.snapshot_id, key, files, _total_files(resolved), deletes)
+
+
+def _deletes_for(resolved: ResolvedTable, files: tuple[str, ...]) -> AppliedDeletes | None:
+    """The row-level delete files that apply to ``files`` of the snapshot (see tables/deletes.py)."""
+    from .tables.deletes import deletes_for
+
+    assert resolved.snapshot_id is not None
+    return deletes_for(resolved.table, resolved.snapshot_id, files)
 
 
 def _total_files(resolved: ResolvedTable) -> int:
@@ -316,7 +329,30 @@ def source_sql(engine: Engine, resolved: ResolvedTable, plan: ReadPlan | None = 
     files = list(plan.files if plan is not None else FILE_LISTS.get(resolved))
     if not files:
         return f"({empty_select(schema)})"
+    # Row-level deletes (tables/deletes.py): the read of the files, less the rows they remove.
+    deletes = plan.deletes if plan is not None else _deletes_for(resolved, tuple(files))
+    if deletes:
+        return _source_less_deletes(engine, resolved, files, deletes)
     return files_source(engine, resolved.table, schema, files)
+
+
+def _source_less_deletes(
+    engine: Engine, resolved: ResolvedTable, files: list[str], deletes: AppliedDeletes
+) -> str:
+    from .fieldmapping import names_are_ids
+    from .tables.deletes import filtered_source
+
+    schema = resolved.schema
+    if not names_are_ids(resolved.table.metadata, schema):
+        name = resolved.ref.identifier
+        raise InvalidInput(
+            f"table {name} has row-level delete files and columns renamed or re-created in its history, "
+            f"which this reader does not read together yet: run rat.ice_compact({name!r}) first (it "
+            "applies the deletes)"
+        )
+    stored = physical_schema(schema)
+    source = filtered_source(engine, files, structure_of(stored), stored, deletes)
+    return f"(SELECT {logical_columns(schema, stored)} FROM {source})"
 
 
 def files_source(

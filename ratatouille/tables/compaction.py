@@ -6,6 +6,11 @@ them), optionally sorted, and written again with pyiceberg's writer, which split
 The old files are swapped for the new ones in ONE ``replace`` snapshot guarded by the head it was
 planned on: a concurrent write makes the commit fail, and compaction plans again on the new head, so
 no row is lost or duplicated. Files of an older partition spec are left alone (they keep their spec).
+
+A table with row-level delete files (written by another engine, see :mod:`.deletes`) is rewritten into
+plain files: every data file some delete file applies to is read with its deletes applied (position
+deletes by pyiceberg's reader, equality deletes here) and rewritten, whatever its size, and every delete
+file leaves the snapshot in the same commit. The table then reads the same, with no delete file.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import math
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -30,6 +36,8 @@ if TYPE_CHECKING:
     from pyiceberg.manifest import DataFile
     from pyiceberg.table import FileScanTask, Table
 
+    from .deletes import SnapshotDeletes
+
 
 def _head(table: Table, identifier: str, branch: str) -> int | None:
     head = head_snapshot_id(table, branch)
@@ -45,18 +53,14 @@ def _head(table: Table, identifier: str, branch: str) -> int | None:
 
 
 def data_tasks(table: Table, identifier: str, snapshot_id: int) -> list[FileScanTask]:
-    """The scan tasks of a snapshot, refusing tables with row-level delete files.
+    """The scan tasks of a snapshot: one per data file, with the position delete files that apply.
 
     Raises:
-        InvalidInput: The snapshot has delete files (merge-on-read), which compaction does not apply yet.
+        InvalidInput: The snapshot has files this reader cannot apply (see :mod:`.deletes`).
     """
-    tasks = list(table.scan(snapshot_id=snapshot_id).plan_files())
-    if any(task.delete_files for task in tasks):
-        raise InvalidInput(
-            f"table {identifier} has row-level delete files (merge-on-read); compacting such tables is "
-            "not supported yet: rewrite it with an overwrite first"
-        )
-    return tasks
+    from .deletes import scan_tasks
+
+    return scan_tasks(table, snapshot_id)[0]
 
 
 def _check_sort(table: Table, sort_by: list[str] | str | None) -> list[str]:
@@ -71,13 +75,21 @@ def _check_sort(table: Table, sort_by: list[str] | str | None) -> list[str]:
 
 
 def _groups(
-    tasks: list[FileScanTask], default_spec: int, small: int, target: int, sorting: bool
+    tasks: list[FileScanTask],
+    default_spec: int,
+    small: int,
+    target: int,
+    sorting: bool,
+    deleted: AbstractSet[str] = frozenset(),
 ) -> tuple[list[list[FileScanTask]], int]:
-    """Groups of files to rewrite together (one partition each), and the count of old-spec files left."""
+    """Groups of files to rewrite together (one partition each), and the count of old-spec files left.
+
+    The files in ``deleted`` (paths of files some delete file applies to) are always rewritten.
+    """
     by_partition: dict[tuple[int, str], list[FileScanTask]] = defaultdict(list)
     old_spec = 0
     for task in tasks:
-        if task.file.spec_id != default_spec:
+        if task.file.spec_id != default_spec and task.file.file_path not in deleted:
             old_spec += 1
             continue
         by_partition[(task.file.spec_id, repr(task.file.partition))].append(task)
@@ -85,6 +97,9 @@ def _groups(
     for group in by_partition.values():
         if sorting:
             out.append(group)
+            continue
+        if any(t.file.file_path in deleted for t in group):
+            out.append([t for t in group if t.file.file_path in deleted or t.file.file_size_in_bytes < small])
             continue
         picked = [t for t in group if t.file.file_size_in_bytes < small]
         # Worth it only when fewer files come out: two files of 70 % of the target stay two.
@@ -151,15 +166,19 @@ def _attempt(
     from pyiceberg.io.pyarrow import ArrowScan, _dataframe_to_data_files
 
     from .commit import conform
+    from .deletes import scan_tasks
     from .producers import ReplaceFiles
 
     table = load_table(catalog, identifier, branch)
     head = _head(table, identifier, branch)
-    tasks = data_tasks(table, identifier, head) if head is not None else []
+    tasks, deletes = scan_tasks(table, head) if head is not None else ([], None)
     policy = policy_of(table)
     target = target_file_bytes or policy.target_file_bytes
     small = policy.small_file_bytes if target_file_bytes is None else target * 3 // 4
-    groups, old_spec = _groups(tasks, table.metadata.default_spec_id, small, target, bool(sort_by))
+    deleted = {t.file.file_path for t in tasks if deletes is not None and any(deletes.for_file(t.file))}
+    groups, old_spec = _groups(tasks, table.metadata.default_spec_id, small, target, bool(sort_by), deleted)
+    if deletes is not None and not groups:
+        groups = [[]]  # delete files that apply to no data file: the commit drops them
     report: dict[str, Any] = {
         "files_before": len(tasks),
         "files_after": len(tasks),
@@ -168,6 +187,7 @@ def _attempt(
         "bytes_before": sum(t.file.file_size_in_bytes for t in tasks),
         "bytes_after": sum(t.file.file_size_in_bytes for t in tasks),
         "skipped_old_spec": old_spec,
+        "delete_files_removed": 0,
         "snapshot_id": head,
     }
     if not groups:
@@ -180,10 +200,13 @@ def _attempt(
     try:
         scan = ArrowScan(table.metadata, table.io, table.schema(), AlwaysTrue())
         for group in groups:
-            rows = _read(catalog, identifier, branch, head, scan, group)
+            if not group:
+                continue
+            rows = _read(catalog, identifier, branch, head, scan, group, deletes)
             if sort_by:
                 rows = rows.sort_by([(c, "ascending") for c in sort_by])
-            rows, writer_target = _file_batches(rows, target)
+            # Sized as written: the table's exact Arrow types (a cast can change the in-memory size).
+            rows, writer_target = _file_batches(conform(rows, tx.table_metadata), target)
             metadata = table.metadata.model_copy(
                 update={
                     "properties": {
@@ -207,6 +230,9 @@ def _attempt(
         )  # fmt: skip
         for data_file in removed:
             producer.delete_data_file(data_file)
+        dropped = deletes.delete_files if deletes is not None else []
+        for delete_file in dropped:
+            producer.delete_data_file(delete_file)
         for data_file in added:
             producer.append_data_file(data_file)
         producer.commit()
@@ -225,24 +251,39 @@ def _attempt(
         rewritten=len(removed),
         added=len(added),
         bytes_after=after_bytes,
+        delete_files_removed=len(dropped),
         snapshot_id=producer.snapshot_id,
     )
     return report
 
 
 def _read(
-    catalog: Catalog, identifier: str, branch: str, head: int | None, scan: Any, group: list[FileScanTask]
+    catalog: Catalog,
+    identifier: str,
+    branch: str,
+    head: int | None,
+    scan: Any,
+    group: list[FileScanTask],
+    deletes: SnapshotDeletes | None = None,
 ) -> pa.Table:
-    """Read a group's files (projected onto the current schema).
+    """Read a group's files (projected onto the current schema), less the rows deleted by delete files.
 
     A file gone because the head moved on meanwhile (and an expiry removed it) means planning again,
     which the caller's retry does on a ``CommitFailedException``.
     """
     from pyiceberg.exceptions import CommitFailedException
 
+    from .deletes import without_equality_deleted
+
     try:
-        rows: pa.Table = scan.to_table(group)
-        return rows
+        if deletes is None or not deletes.equality:
+            rows: pa.Table = scan.to_table(group)
+            return rows
+        table = load_table(catalog, identifier, branch)
+        parts = [
+            without_equality_deleted(table, scan.to_table([t]), deletes.for_file(t.file)[1]) for t in group
+        ]
+        return pa.concat_tables(parts)
     except OSError as e:
         if head_snapshot_id(load_table(catalog, identifier, branch), branch) != head:
             raise CommitFailedException(f"{identifier}@{branch} moved while its files were read") from e

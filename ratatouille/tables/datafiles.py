@@ -6,6 +6,10 @@ partition and metrics evaluators pyiceberg's scan uses. And a write knows exactl
 changed (the files it removed and added, on the head it asserted at commit), so the new snapshot's list
 is derived without reading a manifest: the next merge, delete or first query of that snapshot plans for
 free.
+
+A snapshot with row-level delete files (written by another engine) keeps them next to its data files
+(:mod:`.deletes`): reads apply them, writes that rewrite data files refuse such a table until
+compaction has rewritten it into plain files.
 """
 
 from __future__ import annotations
@@ -22,24 +26,29 @@ if TYPE_CHECKING:
     from pyiceberg.manifest import DataFile
     from pyiceberg.table import Table
 
+    from .deletes import SnapshotDeletes
+
 #: Snapshots whose file lists are kept (least recently used go first).
 CAPACITY = 128
 
 
+Planned = tuple["tuple[DataFile, ...]", "SnapshotDeletes | None"]
+
+
 class _SnapshotFiles:
     def __init__(self, capacity: int = CAPACITY) -> None:
-        self._items: OrderedDict[tuple[str, int], tuple[DataFile, ...]] = OrderedDict()
+        self._items: OrderedDict[tuple[str, int], Planned] = OrderedDict()
         self._capacity = capacity
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, int]) -> tuple[DataFile, ...] | None:
+    def get(self, key: tuple[str, int]) -> Planned | None:
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
             return found
 
-    def put(self, key: tuple[str, int], files: tuple[DataFile, ...]) -> None:
+    def put(self, key: tuple[str, int], files: Planned) -> None:
         with self._lock:
             self._items[key] = files
             self._items.move_to_end(key)
@@ -58,39 +67,58 @@ def _key(table: Table, snapshot_id: int) -> tuple[str, int]:
     return str(table.metadata.table_uuid), snapshot_id
 
 
-def snapshot_files(table: Table, snapshot_id: int) -> tuple[DataFile, ...]:
-    """Every data file of a snapshot.
+def planned_snapshot(table: Table, snapshot_id: int) -> Planned:
+    """Every data file of a snapshot, and its row-level delete files (None when it has none).
 
     Raises:
-        InvalidInput: The snapshot has row-level delete files (written by another engine).
+        InvalidInput: The snapshot has files this reader cannot apply (see :mod:`.deletes`).
     """
+    from .deletes import plan_snapshot
+
     key = _key(table, snapshot_id)
     found = SNAPSHOT_FILES.get(key)
-    if found is not None:
-        return found
-    tasks = list(table.scan(snapshot_id=snapshot_id).plan_files())
-    if any(task.delete_files for task in tasks):
+    if found is None:
+        found = plan_snapshot(table, snapshot_id)
+        SNAPSHOT_FILES.put(key, found)
+    return found
+
+
+def snapshot_files(table: Table, snapshot_id: int, *, with_deletes: bool = False) -> tuple[DataFile, ...]:
+    """Every data file of a snapshot.
+
+    Args:
+        table: The table.
+        snapshot_id: The snapshot.
+        with_deletes: True when the caller applies the snapshot's delete files (a read); a write that
+            rewrites data files refuses a snapshot with delete files.
+
+    Raises:
+        InvalidInput: The snapshot has row-level delete files (written by another engine) and
+            ``with_deletes`` is False.
+    """
+    files, deletes = planned_snapshot(table, snapshot_id)
+    if deletes is not None and not with_deletes:
+        name = ".".join(table.name())
         raise InvalidInput(
-            f"table {'.'.join(table.name())} has row-level delete files (written by another engine), "
-            "which are not supported here yet"
+            f"table {name} has row-level delete files (written by another engine), which this write does "
+            f"not rewrite: compact it first (rat.ice_compact({name!r}) rewrites it into plain data files)"
         )
-    files = tuple(task.file for task in tasks)
-    SNAPSHOT_FILES.put(key, files)
     return files
 
 
 def matching_files(
-    table: Table, snapshot_id: int, row_filter: BooleanExpression | None = None
+    table: Table, snapshot_id: int, row_filter: BooleanExpression | None = None, *, with_deletes: bool = False
 ) -> list[DataFile]:
     """The data files of a snapshot that may hold rows matching ``row_filter`` (all without one).
 
     Partition values and column statistics prune, exactly as in pyiceberg's own planning.
+    ``with_deletes``: see :func:`snapshot_files`.
     """
     from pyiceberg.expressions import AlwaysTrue
     from pyiceberg.expressions.visitors import _InclusiveMetricsEvaluator, expression_evaluator
     from pyiceberg.schema import Schema
 
-    files = snapshot_files(table, snapshot_id)
+    files = snapshot_files(table, snapshot_id, with_deletes=with_deletes)
     if row_filter is None or row_filter == AlwaysTrue():
         return list(files)
     # pyiceberg's scan builds (and binds the filter for) an evaluator per file, which costs as much as
@@ -130,10 +158,14 @@ def carry(
         if not hasattr(f, "_spec_id"):  # set when pyiceberg reads a manifest; a new file is in the default
             f.spec_id = table.metadata.default_spec_id
     if parent_id is None:
-        SNAPSHOT_FILES.put(_key(table, snapshot_id), new)
+        SNAPSHOT_FILES.put(_key(table, snapshot_id), (new, None))
         return
     before = SNAPSHOT_FILES.get(_key(table, parent_id))
     if before is None:
         return
     gone = {f.file_path for f in removed}
-    SNAPSHOT_FILES.put(_key(table, snapshot_id), tuple(f for f in before if f.file_path not in gone) + new)
+    # The parent's delete files stay (an append keeps them); the new files are newer than all of them.
+    files, deletes = before
+    SNAPSHOT_FILES.put(
+        _key(table, snapshot_id), (tuple(f for f in files if f.file_path not in gone) + new, deletes)
+    )

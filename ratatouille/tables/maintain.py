@@ -1,9 +1,10 @@
 """Policy-driven maintenance of one table or every table: what runs nightly.
 
 For each table whose policy is enabled, in this order: compact main when it has at least
-``min_compact_files`` small files, rewrite main's manifests when there are more than ``max_manifests``,
-expire snapshots older than ``max_snapshot_age`` (keeping ``retain_last``), and sweep orphan files
-older than ``orphan_min_age``. Each step is its own commit (or none when there is nothing to do).
+``min_compact_files`` small files or row-level delete files (written by another engine), rewrite main's
+manifests when there are more than ``max_manifests``, expire snapshots older than ``max_snapshot_age``
+(keeping ``retain_last``), and sweep orphan files older than ``orphan_min_age``. Each step is its own
+commit (or none when there is nothing to do).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from ..catalog import list_namespaces, list_tables, load_table
 from ..errors import RatError
 from ..reading import MAIN, head_snapshot_id
 from ..sqltext import TableRef
-from .compaction import compact, data_tasks, rewrite_manifests
+from .compaction import compact, rewrite_manifests
+from .deletes import scan_tasks
 from .expiry import Lineage, expire
 from .orphans import remove_orphans
 from .policy import policy_of
@@ -46,13 +48,15 @@ def maintain_table(catalog: Catalog, identifier: str, *, lineage: Lineage | None
         return report
     head = head_snapshot_id(table, MAIN)
     if head is not None:
+        deletes = None
         try:
-            tasks = data_tasks(table, identifier, head)
-        except RatError as e:  # merge-on-read: compaction does not apply, the other steps do
+            tasks, deletes = scan_tasks(table, head)
+        except RatError as e:  # files compaction cannot apply: it is skipped, the other steps run
             report["compaction"] = {"skipped": str(e)}
             tasks = []
         small = [t for t in tasks if t.file.file_size_in_bytes < policy.small_file_bytes]
-        if len(small) >= policy.min_compact_files:
+        # Row-level delete files are rewritten away: reads apply them, at a cost.
+        if len(small) >= policy.min_compact_files or deletes is not None:
             report["compaction"] = compact(catalog, identifier, context={"maintenance": "policy"})
         manifests = table.metadata.snapshot_by_id(head)
         if manifests is not None and len(manifests.manifests(table.io)) > policy.max_manifests:

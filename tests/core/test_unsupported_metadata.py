@@ -37,13 +37,13 @@ def test_an_unknown_format_version_is_one_clear_error(rat: Rat) -> None:
             read()
 
 
-def test_an_unknown_partition_transform_reads_every_file_right(rat: Rat) -> None:
-    # A transform this reader does not know (written by another engine) is never used to skip files.
+def test_an_unknown_partition_transform_is_one_clear_error(rat: Rat) -> None:
+    # A transform this reader does not know (written by another engine): refused, never a wrong answer.
     path = _metadata_path(rat, "bronze.a")
     meta = json.loads(path.read_text())
     meta["partition-specs"] = [
         {"spec-id": 0, "fields": [{"source-id": 1, "field-id": 1000, "name": "id_z", "transform": "zorder"}]}
     ]
     path.write_text(json.dumps(meta))
-    assert rat.query("SELECT id FROM {bronze.a} WHERE id = 2")["id"].tolist() == [2]
-    assert sorted(rat.query("SELECT id FROM {bronze.a}")["id"].tolist()) == [1, 2]
+    with pytest.raises(InvalidInput, match=r"partitioned with the transform zorder.*'id_z'"):
+        rat.query("SELECT id FROM {bronze.a} WHERE id = 2")

@@ -64,12 +64,12 @@ CHECKS: dict[str, Check] = {
     "nested_rename": Check("nested rename", READ, EQUAL, "rename a struct field, then an append"),
     "promotion": Check("type promotion", READ, EQUAL, "int to long, float to double, decimal(9,2) to "
                        "decimal(18,2); files before and after"),
-    "position_deletes": Check("position deletes", READ, REFUSED, "chDB `ALTER TABLE ... DELETE` "
-                              "(-deletes.parquet), registered", "delete files are not applied yet"),
-    "equality_deletes": Check("equality deletes", READ, REFUSED, "an equality delete file on `id`, "
-                              "then an append of a deleted id (oracle: iceberg-rust)",
-                              "pyiceberg's planning raises `ValueError: PyIceberg does not yet support "
-                              "equality deletes`, passed through as is", raises=ValueError),
+    "position_deletes": Check("position deletes", READ, EQUAL, "chDB `ALTER TABLE ... DELETE` "
+                              "(-deletes.parquet), registered; and after `ice_compact`"),
+    "equality_deletes": Check("equality deletes", READ, EQUAL, "an equality delete file on `id`, "
+                              "then an append of a deleted id (oracle: iceberg-rust); and after "
+                              "`ice_compact`",
+                              "pyiceberg's own scan refuses equality deletes"),
     "spec_evolution": Check("spec evolution", READ, EQUAL, "identity(region), then day(ts) added and "
                             "region removed; full read and a pruned read"),
     "spec_evolution_replaced": Check("spec evolution", READ, EQUAL,

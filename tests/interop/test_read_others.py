@@ -187,6 +187,16 @@ def test_position_deletes(rat: Rat, catalog: Catalog, tmp_path: Path) -> None:
     expected = pyiceberg_read(table)
     assert expected.num_rows == 7
     assert_same(rat_read(rat, "bronze.pd"), expected)
+    _compacted_reads_the_same(rat, catalog, "bronze.pd", expected)
+
+
+def _compacted_reads_the_same(rat: Rat, catalog: Catalog, name: str, expected: pa.Table) -> None:
+    """After ``ice_compact`` the table has no delete file, and every reader sees the same rows."""
+    assert rat.ice_compact(name)["delete_files_removed"] >= 1
+    table = catalog.load_table(name)
+    assert all(not task.delete_files for task in table.scan().plan_files())  # would raise on equality
+    assert_same(rat_read(rat, name), expected)
+    assert_same(pyiceberg_read(table), expected, who="pyiceberg")
 
 
 @check("equality_deletes")
@@ -204,6 +214,7 @@ def test_equality_deletes(rat: Rat, catalog: Catalog) -> None:
     kept = [i for i in range(10) if i not in (1, 4, 7)]
     assert sorted(expected.column("id").to_pylist()) == sorted([*kept, 4])
     assert_same(rat_read(rat, "bronze.eq"), expected)
+    _compacted_reads_the_same(rat, catalog, "bronze.eq", expected)
 
 
 # -- partition spec evolution, branches -----------------------------------------------------------------

@@ -14,7 +14,7 @@ from pyiceberg.schema import Schema
 from pyiceberg.transforms import IdentityTransform
 from pyiceberg.types import LongType, NestedField, StringType
 
-from ratatouille.errors import Conflict, InvalidInput
+from ratatouille.errors import Conflict
 from ratatouille.sdk import Rat
 from ratatouille.tables import policy_of
 
@@ -155,7 +155,7 @@ run("ALTER TABLE t DELETE WHERE id < 3" + settings)
 """
 
 
-def test_a_table_with_row_level_deletes_is_refused(local_rat: Rat, tmp_path: Path) -> None:
+def test_a_table_with_row_level_deletes_is_compacted_into_plain_files(local_rat: Rat, tmp_path: Path) -> None:
     folder = tmp_path / "mor"
     done = subprocess.run(
         [sys.executable, "-c", MOR_WRITER, str(folder)], capture_output=True, text=True, cwd=tmp_path
@@ -165,12 +165,20 @@ def test_a_table_with_row_level_deletes_is_refused(local_rat: Rat, tmp_path: Pat
     metadata = sorted((folder / "metadata").glob("v*.metadata.json"))[-1]
     local_rat.session.catalog.create_namespace_if_not_exists("ext")
     local_rat.session.catalog.register_table("ext.mor", metadata.as_uri())
-    before = head(local_rat, "ext.mor")
-    with pytest.raises(InvalidInput, match="row-level delete files"):
-        local_rat.ice_compact("ext.mor")
-    assert head(local_rat, "ext.mor") == before
-    report = local_rat.ice_maintain("ext.mor")["ext.mor"]
-    assert "row-level delete files" in report["compaction"]["skipped"]
+    expected = list(range(3, 10))
+    assert sorted(local_rat.query("SELECT id FROM {ext.mor}")["id"]) == expected
+    report = local_rat.ice_compact("ext.mor")
+    assert report["delete_files_removed"] == 1 and report["rewritten"] == 1
+    table = local_rat.session.catalog.load_table("ext.mor")
+    assert all(not t.delete_files for t in table.scan().plan_files())
+    summary = table.current_snapshot().summary  # type: ignore[union-attr]
+    assert summary is not None and summary.operation.value == "replace"
+    assert summary["total-delete-files"] == "0" and summary["total-position-deletes"] == "0"
+    assert sorted(local_rat.query("SELECT id FROM {ext.mor}")["id"]) == expected
+    assert sorted(table.scan().to_arrow()["id"].to_pylist()) == expected
+    # Nothing left to do: maintenance finds no delete files and no small files.
+    again = local_rat.ice_compact("ext.mor")
+    assert again["snapshot_id"] == report["snapshot_id"]
 
 
 def test_a_rebase_skips_compactions_on_the_branch(local_rat: Rat) -> None:
