@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / ".ci" / "system-deps"
 
 
-def _run(*args: str, user: list[str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*(user or []), str(SCRIPT), *args], capture_output=True, text=True, cwd=ROOT)
+def _run(
+    *args: str, user: list[str] | None = None, script: Path = SCRIPT, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*(user or []), str(script), *args], capture_output=True, text=True, cwd=cwd)
 
 
 def test_the_package_list_is_shared() -> None:
@@ -56,7 +59,16 @@ def test_root_installs_with_apt_get() -> None:
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root to become nobody")
 def test_without_root_or_sudo_it_stops_with_the_command() -> None:
     nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    result = _run("--dry-run", "--only", "no-such-package-xyz", user=nobody)
+    # A copy nobody can reach: the checkout may sit in a folder only root can enter (a CI clone).
+    folder = Path(tempfile.mkdtemp(prefix="system-deps-"))
+    folder.chmod(0o755)
+    script = folder / "system-deps"
+    shutil.copy(SCRIPT, script)
+    script.chmod(0o755)
+    try:
+        result = _run("--dry-run", "--only", "no-such-package-xyz", user=nobody, script=script, cwd=folder)
+    finally:
+        shutil.rmtree(folder)
     assert result.returncode == 1
     assert "would run" not in result.stdout
     assert result.stderr.splitlines()[-1].strip() == (
