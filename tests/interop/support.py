@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from pyiceberg.catalog import Catalog
 from pyiceberg.table import Table
@@ -163,96 +162,11 @@ def chdb_table(folder: Path, columns: str, statements: list[str], format_version
 def commit_equality_deletes(table: Table, field: str, values: list[Any]) -> None:
     """Commit one equality delete file: the rows whose ``field`` is one of ``values`` are deleted.
 
-    Written by hand (pyiceberg writes no delete files): a Parquet file with the equality column, a delete
-    manifest listing it with ``equality_ids`` set, and a snapshot (operation ``delete``) with the table's
-    data manifests plus that one, through pyiceberg's snapshot producer.
+    Written by hand (no writer here makes them): see ``tests/tables/deletefiles.py``.
     """
-    from pyiceberg.io.pyarrow import (
-        compute_statistics_plan,
-        data_file_statistics_from_parquet_metadata,
-        parquet_path_to_id_mapping,
-    )
-    from pyiceberg.manifest import (
-        DataFile,
-        DataFileContent,
-        FileFormat,
-        ManifestContent,
-        ManifestEntry,
-        ManifestEntryStatus,
-        ManifestWriterV2,
-    )
-    from pyiceberg.schema import Schema
-    from pyiceberg.table.snapshots import Operation
-    from pyiceberg.table.update.snapshot import _FastAppendFiles
-    from pyiceberg.typedef import Record
+    from tests.tables.deletefiles import commit_equality_deletes as commit
 
-    schema = table.schema()
-    nested = schema.find_field(field)
-    delete_schema = Schema(nested, schema_id=0)
-    arrow_schema = pa.schema(
-        [
-            pa.field(
-                field,
-                pa.int64(),
-                nullable=not nested.required,
-                metadata={b"PARQUET:field_id": b"%d" % nested.field_id},
-            )
-        ]
-    )
-    path = f"{table.location()}/data/{uuid.uuid4()}-eq-deletes.parquet"
-    pq.write_table(pa.table({field: values}, schema=arrow_schema), _local(path))
-    metadata = pq.read_metadata(_local(path))
-    stats = data_file_statistics_from_parquet_metadata(
-        parquet_metadata=metadata,
-        stats_columns=compute_statistics_plan(delete_schema, table.properties),
-        parquet_column_mapping=parquet_path_to_id_mapping(delete_schema),
-    )
-    delete_file = DataFile.from_args(
-        content=DataFileContent.EQUALITY_DELETES,
-        file_path=path,
-        file_format=FileFormat.PARQUET,
-        partition=Record(),
-        file_size_in_bytes=Path(_local(path)).stat().st_size,
-        sort_order_id=None,
-        spec_id=table.metadata.default_spec_id,
-        equality_ids=[nested.field_id],
-        key_metadata=None,
-        **stats.to_serialized_dict(),
-    )
-
-    class _DeleteManifestWriter(ManifestWriterV2):
-        def content(self) -> ManifestContent:
-            return ManifestContent.DELETES
-
-        @property
-        def _meta(self) -> dict[str, str]:
-            return {**super()._meta, "content": "deletes"}
-
-    class _AddDeletes(_FastAppendFiles):
-        def _manifests(self) -> list[Any]:
-            writer = _DeleteManifestWriter(
-                spec=self._transaction.table_metadata.spec(),
-                schema=self._transaction.table_metadata.schema(),
-                output_file=self.new_manifest_output(),
-                snapshot_id=self._snapshot_id,
-                avro_compression=self._compression,
-            )
-            with writer:
-                writer.add(
-                    ManifestEntry.from_args(
-                        status=ManifestEntryStatus.ADDED,
-                        snapshot_id=self._snapshot_id,
-                        sequence_number=None,
-                        file_sequence_number=None,
-                        data_file=delete_file,
-                    )
-                )
-            return [writer.to_manifest_file(), *self._existing_manifests()]
-
-    with table.transaction() as tx:
-        producer = _AddDeletes(operation=Operation.DELETE, transaction=tx, io=table.io)
-        producer.append_data_file(delete_file)  # counted in the snapshot summary
-        producer.commit()
+    commit(table, {field: values})
 
 
 def load(catalog: Catalog, name: str) -> Table:
