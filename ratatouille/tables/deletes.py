@@ -11,9 +11,10 @@ equality delete file applies to a data file whose data sequence number is strict
 partition unless the delete file's spec is unpartitioned.
 
 The engine applies them while it reads: the data files' read is wrapped in a filter (see
-:func:`filtered_source`). Position deletes are an anti-join on the ``_path`` and ``_row_number`` virtual
-columns (both checked to match Iceberg's path and 0-based position); equality deletes an anti-join on the
-equality columns, per group of data files they apply to, where a NULL in a delete row matches a NULL.
+:func:`filtered_source`). Position deletes are an anti-join on the ``_row_number`` virtual column (checked
+to match Iceberg's 0-based position), per data file or, over many files, on one integer key made of the
+file's number (from ``_path``) and the row number; equality deletes an anti-join on the equality columns,
+per group of data files they apply to, where a NULL in a delete row matches a NULL.
 
 What this reader cannot apply is one clear error naming the feature, never a silently wrong answer:
 deletion vectors (format v3 Puffin files), delete or data files in a format other than Parquet, equality
@@ -277,8 +278,13 @@ def deletes_for(table: Table, snapshot_id: int, paths: Sequence[str]) -> Applied
 
 
 #: Up to this many data files with position deletes, each is read on its own, filtered on its row number
-#: alone (cheap); beyond, one read filters on (file, row number), which hashes each row's path.
-PER_FILE_POSITIONS = 64
+#: alone (each such read scans the delete files again); beyond, one read filters on a key made of the
+#: file's number and the row number (:func:`_positions`), and the delete files are read once.
+PER_FILE_POSITIONS = 16
+
+#: Bits of the row number in a position key: files of up to 2**40 rows (a trillion; a Parquet file of a
+#: data lake holds millions), and up to 2**24 files in one read.
+_ROW_BITS = 40
 
 
 def filtered_source(
@@ -321,17 +327,31 @@ def _reads(engine: Engine, files: Sequence[str], structure: str, conditions: lis
 
 
 def _positions(engine: Engine, deletes: AppliedDeletes) -> str:
-    """The rows kept by position deletes, over several files: (path, row number) not deleted."""
+    """The rows kept by position deletes, over several files.
+
+    Each data file with deletes gets a number (1, 2, ...; 0 for the others), and a row the key
+    ``number << 40 | row number``: one integer, hashed far faster than a (path, row number) pair (which
+    cost 4 to 8 times the plain read, measured). The delete files are read once.
+    """
     from .rowlevel import engine_path
 
-    manifest = ", ".join(quote_literal(p) for p in deletes.position_files)
-    engine_paths = ", ".join(quote_literal(engine_path(p)) for p in deletes.position_files)
-    positions = (
-        f"SELECT transform(file_path, [{manifest}], [{engine_paths}], '') AS p, pos "
+    files = deletes.position_files
+    if len(files) >= 1 << (64 - _ROW_BITS):
+        raise InvalidInput(f"too many data files with position deletes in one read ({len(files)})")
+    numbers = "[" + ", ".join(str(i) for i in range(1, len(files) + 1)) + "]"
+
+    def key(path: str, paths: Iterable[str], row: str) -> str:
+        listed = "[" + ", ".join(quote_literal(p) for p in paths) + "]"
+        number = f"toUInt64(transform({path}, {listed}, {numbers}, 0))"
+        return f"bitOr(bitShiftLeft({number}, {_ROW_BITS}), {row})"
+
+    manifest = ", ".join(quote_literal(p) for p in files)
+    deleted = (
+        f"SELECT {key('file_path', files, 'pos')} "
         f"FROM {engine.file_source(list(deletes.position), _POSITION_STRUCTURE)} "
         f"WHERE file_path IN ({manifest})"
     )
-    return f"(_path, _row_number) NOT IN ({positions})"
+    return f"{key('_path', (engine_path(p) for p in files), '_row_number')} NOT IN ({deleted})"
 
 
 def _equality(engine: Engine, deletes: AppliedDeletes, stored: Schema, files: Sequence[str]) -> str:

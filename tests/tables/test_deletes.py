@@ -195,7 +195,7 @@ def test_an_unknown_partition_transform_is_one_clear_error(local_rat: Rat, tmp_p
     assert data_files  # the helper module is shared with the compaction tests
 
 
-def test_position_deletes_over_many_files_filter_on_path_and_row(
+def test_position_deletes_over_many_files_filter_on_one_key(
     rat: Rat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ratatouille.tables import deletes
