@@ -43,4 +43,7 @@ def test_notebook_runs_clean(path: Path, tmp_path: Path, monkeypatch: pytest.Mon
             assert text.startswith("UsageError: ") and text.count("\n") == 1, text
         else:
             assert "Error" not in text and "Traceback" not in text, (cell.source, text)
+        if "chart=" in cell.source.split("\n", 1)[0]:
+            kinds = {kind for output in cell.outputs for kind in output.get("data", {})}
+            assert "application/vnd.vegalite.v5+json" in kinds, (cell.source, kinds)
     assert (tmp_path / "kernel-home").is_dir()
