@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 CAPACITY = 8192
 #: Footers read at once when a read opens many files for the first time (S3 latency).
 FOOTER_THREADS = 8
+#: The alias of the files in each select: stored columns are named through it, since a select list's
+#: aliases shadow the columns of the same name (``amount AS price, NULL AS amount`` after a rename and a
+#: new ``amount`` would read the NULL as price).
+FILES_ALIAS = "_rat_files"
 
 
 def names_are_ids(metadata: TableMetadata, schema: Schema) -> bool:
@@ -268,7 +272,8 @@ def stored_column(wanted: IcebergType, stored: IcebergType, ref: str) -> str:
 def mapped_select(schema: Schema, stored: Schema) -> tuple[str, str]:
     """(the structure literal to read a file with, the select list giving ``schema``'s columns).
 
-    ``stored`` is the file's own schema (stored names, field ids).
+    ``stored`` is the file's own schema (stored names, field ids); the select reads the files as
+    ``FILES_ALIAS``.
     """
     by_id = {f.field_id: f for f in stored.fields}
     declared, columns = [], []
@@ -277,10 +282,11 @@ def mapped_select(schema: Schema, stored: Schema) -> tuple[str, str]:
         if found is None:
             expr = _missing(field.field_type)
         else:
-            ch_type, expr = _column(field.field_type, found.field_type, quote_identifier(found.name))
+            ref = f"{FILES_ALIAS}.{quote_identifier(found.name)}"
+            ch_type, expr = _column(field.field_type, found.field_type, ref)
             declared.append(f"{quote_identifier(found.name)} {ch_type}")
         name = quote_identifier(field.name)
-        columns.append(expr if expr == name else f"{expr} AS {name}")
+        columns.append(f"{expr} AS {name}")
     if not declared:  # no column of the schema in these files: any one column gives the row count
         first = stored.fields[0]
         declared.append(f"{quote_identifier(first.name)} {_wanted(first.field_type)}")
@@ -304,7 +310,7 @@ def mapped_source(
         groups.setdefault(mapped_select(schema, stored), []).append(path)
     head = "".join(f"{c}, " for c in extra)
     selects = [
-        f"SELECT {head}{columns} FROM {engine.file_source(files, structure)}"
+        f"SELECT {head}{columns} FROM {engine.file_source(files, structure)} AS {FILES_ALIAS}"
         for (structure, columns), files in groups.items()
     ]
     return "(" + " UNION ALL ".join(selects) + ")"

@@ -105,6 +105,32 @@ def test_drop_then_readd_reads_null_from_old_files(lakehouse: Lakehouse) -> None
     assert got == pyiceberg_rows(lakehouse, "b.t")
 
 
+def test_a_new_column_under_a_renamed_columns_old_name(lakehouse: Lakehouse) -> None:
+    # The select list gives `price` from the stored `amount` and the new `amount` as NULL: the stored
+    # column is named through the files' alias, not shadowed by the new column's.
+    renamed(lakehouse, append=False)
+    table = lakehouse.catalog.load_table("b.t")
+    with table.update_schema() as update:
+        update.add_column("amount", LongType())
+    table.append(pa.table({"id": pa.array([4], pa.int64()), "price": pa.array([40], pa.int64()),
+                           "amount": pa.array([7], pa.int64())}))  # fmt: skip
+    got = rows(lakehouse, "SELECT * FROM {b.t}")
+    assert [(r["price"], r["amount"]) for r in got] == [(10, None), (20, None), (30, None), (40, 7)]
+    assert got == pyiceberg_rows(lakehouse, "b.t")
+
+
+def test_two_columns_swap_names(lakehouse: Lakehouse) -> None:
+    lakehouse.write(pa.table({"id": pa.array([1], pa.int64()), "a": ["x"], "b": ["y"]}), "b.t")
+    table = lakehouse.catalog.load_table("b.t")
+    with table.update_schema() as update:
+        update.rename_column("a", "tmp")
+    with table.update_schema() as update:
+        update.rename_column("b", "a")
+        update.rename_column("tmp", "b")
+    got = rows(lakehouse, "SELECT * FROM {b.t}")
+    assert got == [{"id": 1, "b": "x", "a": "y"}] == pyiceberg_rows(lakehouse, "b.t")
+
+
 def test_reorder_head_reads_the_new_order(lakehouse: Lakehouse) -> None:
     lakehouse.write(AMOUNTS, "b.t")
     with lakehouse.catalog.load_table("b.t").update_schema() as update:
