@@ -1,14 +1,16 @@
 """Conditions (see :mod:`ratatouille.sql.conditions`) bound to a table's schema as an Iceberg row filter.
 
 A literal only becomes an Iceberg literal when ClickHouse and Iceberg compare it with the column the same
-way; a column only when it means the same thing in every schema of the table. Anything else becomes
-AlwaysTrue, which reads every file.
+way; a column only by its field id, under the name the table's current schema gives it (Iceberg binds
+filters to that schema, and file statistics are kept per field id). Anything else becomes AlwaysTrue,
+which reads every file.
 """
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .conditions import (
@@ -38,13 +40,14 @@ def table_filter(
 ) -> BooleanExpression:
     """The Iceberg row filter of a condition over a table read with ``schema``.
 
-    A column is only used when it means the same thing in every schema of the table: the same field
-    id, name and type in ``schema``, ``current`` (the one Iceberg binds filters to) and every schema of
-    ``table_schemas`` that has it; top-level and primitive. Anything else is AlwaysTrue.
+    A column is the top-level primitive field ``schema`` names so; the filter names it as ``current``
+    (the one Iceberg binds filters to) names that field id, and a field ``current`` no longer has (dropped
+    since) is not used. A field whose type differs in some schema of ``table_schemas`` (a promotion) is
+    only used for ``IS [NOT] NULL``. Anything else is AlwaysTrue.
 
     Args:
         cond: The condition (None: nothing known).
-        schema: The schema the snapshot was written with (the one the engine reads).
+        schema: The schema the read uses (the engine's column names).
         table_schemas: All schemas of the table.
         current: The table's current schema.
     """
@@ -53,7 +56,7 @@ def table_filter(
 
     if cond is None:
         return AlwaysTrue()
-    expr = _expression(cond, schema, [current, *table_schemas])
+    expr = _expression(cond, schema, current, [current, *table_schemas])
     try:
         bind(current, expr, case_sensitive=True)  # proves Iceberg reads every name and literal the same
     except Exception:  # a filter Iceberg cannot bind is not a proof
@@ -61,33 +64,66 @@ def table_filter(
     return expr
 
 
-def _expression(cond: Cond, schema: Schema, table_schemas: Sequence[Schema]) -> BooleanExpression:
+def _expression(
+    cond: Cond, schema: Schema, current: Schema, table_schemas: Sequence[Schema]
+) -> BooleanExpression:
     from pyiceberg.expressions import AlwaysTrue, And, Or
 
     if isinstance(cond, AllOf | AnyOf):
-        parts = [_expression(p, schema, table_schemas) for p in cond.parts]
+        parts = [_expression(p, schema, current, table_schemas) for p in cond.parts]
         combine = And if isinstance(cond, AllOf) else Or
         result = parts[0]
         for part in parts[1:]:
             result = combine(result, part)
         return result
-    field_type = _stable_type(cond.column, schema, table_schemas)
-    return AlwaysTrue() if field_type is None else _leaf_expression(cond, field_type)
+    column = _column(cond.column, schema, current, table_schemas)
+    if column is None or (not column.bounds and cond.op not in ("is_null", "not_null")):
+        return AlwaysTrue()
+    return _leaf_expression(cond, column.name, column.field_type)
 
 
-def _stable_type(name: str, schema: Schema, table_schemas: Sequence[Schema]) -> IcebergType | None:
-    top = {f.name: f for f in schema.fields}
-    field = top.get(name)
+@dataclass(frozen=True)
+class _Column:
+    """A column of the read as the filter names it.
+
+    Attributes:
+        name: Its name in the current schema (the same field id).
+        field_type: Its type.
+        bounds: Whether its min / max statistics may be used (False: only its null counts).
+    """
+
+    name: str
+    field_type: IcebergType
+    bounds: bool
+
+
+def _column(name: str, schema: Schema, current: Schema, table_schemas: Sequence[Schema]) -> _Column | None:
+    """The field ``name`` of ``schema``, as the filter bound to ``current`` names it (None: not used).
+
+    Iceberg keeps every file's statistics by field id, so a filter bound to the field id holds for every
+    file whatever the column was called when it was written: a rename prunes like any column. A field
+    dropped and added again under the same name has a new field id: the files written before hold no
+    statistics for it (the engine reads it there as NULL), and pyiceberg's metrics and partition
+    evaluators keep a file without statistics for every predicate this module makes (``IS NULL``
+    included: only a null count of 0 skips a file; the module never makes ``!=`` or ``NOT IN``).
+    """
+    field = next((f for f in schema.fields if f.name == name), None)
     if field is None or not field.field_type.is_primitive:
         return None
-    if not any(f.field_id == field.field_id for f in table_schemas[0].fields):
+    now = next((f for f in current.fields if f.field_id == field.field_id), None)
+    if now is None:
         return None  # dropped since: Iceberg could not bind it
-    for other in table_schemas:
-        same_name = next((f for f in other.fields if f.name == name), None)
-        same_id = next((f for f in other.fields if f.field_id == field.field_id), None)
-        if same_name is not same_id or (same_id is not None and same_id.field_type != field.field_type):
-            return None  # renamed, re-created or retyped: files may not mean what the engine reads
-    return field.field_type
+    try:
+        if current.find_field(now.name, case_sensitive=True).field_id != field.field_id:
+            return None  # the name binds to another field (a dotted name of a nested one)
+    except ValueError:
+        return None
+    types = [f.field_type for s in table_schemas for f in s.fields if f.field_id == field.field_id]
+    # A promoted field (int to long, float to double, a wider decimal): files written before hold bounds
+    # of the old width, which pyiceberg 0.11 decodes with the current type (a 4-byte int bound read as a
+    # long fails: "unpack requires a buffer of 8 bytes"), so only its null counts are used.
+    bounds = all(t == field.field_type for t in [now.field_type, *types])
+    return _Column(now.name, field.field_type, bounds)
 
 
 def _predicate(kind: str, *args: Any) -> BooleanExpression:
@@ -101,11 +137,10 @@ def _predicate(kind: str, *args: Any) -> BooleanExpression:
     return made
 
 
-def _leaf_expression(leaf: Leaf, field_type: IcebergType) -> BooleanExpression:
+def _leaf_expression(leaf: Leaf, name: str, field_type: IcebergType) -> BooleanExpression:
     from pyiceberg.expressions import AlwaysTrue, And, Or
     from pyiceberg.types import BooleanType
 
-    name = leaf.column
     if leaf.op in ("is_null", "not_null"):
         return _predicate("IsNull" if leaf.op == "is_null" else "NotNull", name)
     if isinstance(field_type, BooleanType) and leaf.op not in ("=", "in"):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -200,7 +200,9 @@ def _names_other_than_columns(tree: exp.Expr) -> tuple[set[str], set[str]]:
     return expressions, tables
 
 
-def predicate_filter(predicate: str, schema: Schema) -> BooleanExpression:
+def predicate_filter(
+    predicate: str, schema: Schema, table_schemas: Sequence[Schema] = ()
+) -> BooleanExpression:
     """An Iceberg filter true of every row for which a bare SQL predicate over the table is true.
 
     The predicate is what follows ``WHERE`` (as in ``DELETE WHERE user_id IN (42, 43)``), its columns
@@ -210,6 +212,8 @@ def predicate_filter(predicate: str, schema: Schema) -> BooleanExpression:
     Args:
         predicate: A boolean ClickHouse SQL expression.
         schema: The table's schema.
+        table_schemas: All schemas of the table (a column promoted in them is only used for
+            ``IS [NOT] NULL``).
     """
     from pyiceberg.expressions import AlwaysTrue
 
@@ -217,7 +221,7 @@ def predicate_filter(predicate: str, schema: Schema) -> BooleanExpression:
         cond = _predicate_condition(predicate)
     except Exception:  # unreadable means unproven: no pruning
         return AlwaysTrue()
-    return table_filter(cond, schema, [schema], schema)
+    return table_filter(cond, schema, table_schemas, schema)
 
 
 @functools.lru_cache(maxsize=256)

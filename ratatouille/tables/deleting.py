@@ -9,6 +9,7 @@ every other file stays as it is. One commit (none when nothing matches).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import pyarrow.compute as pc
@@ -67,11 +68,14 @@ def _columns_of(predicate: str, schema: Schema) -> list[str]:
     return found or names
 
 
-def delete_filter(predicate: str, schema: Schema) -> BooleanExpression:
-    """An Iceberg row filter that every row matching ``predicate`` satisfies (prunes files)."""
+def delete_filter(predicate: str, schema: Schema, table_schemas: Sequence[Schema] = ()) -> BooleanExpression:
+    """An Iceberg row filter that every row matching ``predicate`` satisfies (prunes files).
+
+    ``table_schemas``: all schemas of the table (see :func:`ratatouille.sql.pruning.predicate_filter`).
+    """
     from ..sql.pruning import predicate_filter
 
-    found: BooleanExpression = predicate_filter(predicate, schema)
+    found: BooleanExpression = predicate_filter(predicate, schema, table_schemas)
     return found
 
 
@@ -91,7 +95,7 @@ def delete_change(
     if snapshot_id is None:
         return RowChange(add=None)
     schema = table.schema()
-    candidates = plan_data_files(table, snapshot_id, delete_filter(predicate, schema))
+    candidates = plan_data_files(table, snapshot_id, delete_filter(predicate, schema, table.metadata.schemas))
     hits = rows_matching(engine, table, candidates, schema, predicate, columns)
     removed, kept_parts, deleted = [], [], 0
     for data_file in candidates:

@@ -104,7 +104,9 @@ def merge_change(
     if snapshot_id is None or not batch.num_rows or not all(k in known for k in keys):
         # A key column the table does not have yet is NULL in every target row: nothing matches.
         return RowChange(add=_complete(batch, None, keys, metadata), inserted=batch.num_rows)
-    candidates = plan_data_files(table, snapshot_id, key_filter(batch, keys, committed))
+    candidates = plan_data_files(
+        table, snapshot_id, key_filter(batch, keys, committed, table.metadata.schemas)
+    )
     with staged(engine, batch.select(keys)) as stage:
         hits = rows_matching(engine, table, candidates, committed, in_condition(keys, stage), keys)
     affected = [f for f in candidates if f.file_path in hits]

@@ -45,11 +45,15 @@ def plan_data_files(
     return matching_files(table, snapshot_id, row_filter)
 
 
-def key_filter(batch: pa.Table, keys: Sequence[str], schema: Schema) -> BooleanExpression:
+def key_filter(
+    batch: pa.Table, keys: Sequence[str], schema: Schema, table_schemas: Sequence[Schema] = ()
+) -> BooleanExpression:
     """An Iceberg row filter that every target row matching a batch key satisfies.
 
     Per key column: the batch's value range, and for small batches the values themselves (so identity
-    and bucket partitions on a key prune as well as min/max statistics do).
+    and bucket partitions on a key prune as well as min/max statistics do). A key column promoted in
+    ``table_schemas`` (all schemas of the table; int to long...) is left out: pyiceberg 0.11 decodes the
+    bounds its older files hold with the new type and fails.
     """
     from pyiceberg.expressions import AlwaysTrue, And, GreaterThanOrEqual, In, LessThanOrEqual, Reference
 
@@ -58,7 +62,15 @@ def key_filter(batch: pa.Table, keys: Sequence[str], schema: Schema) -> BooleanE
         column = batch.column(key)
         if not _orderable(column.type) or column.null_count == len(column):
             continue
-        name = schema.find_column_name(schema.find_field(key).field_id) or key
+        field = schema.find_field(key)
+        if any(
+            f.field_type != field.field_type
+            for s in table_schemas
+            for f in s.fields
+            if f.field_id == field.field_id
+        ):
+            continue
+        name = schema.find_column_name(field.field_id) or key
         bounds = pc.min_max(column)
         low, high = bounds["min"].as_py(), bounds["max"].as_py()
         expr = And(

@@ -202,19 +202,35 @@ def test_where_the_conditions_are_not_taken(sql: str) -> None:
     assert filter_of(sql) == AlwaysTrue()
 
 
-def test_a_column_changed_in_the_table_history_is_not_used() -> None:
+def test_a_column_changed_in_the_table_history_is_used_by_field_id() -> None:
     renamed = Schema(*[f for f in SCHEMA.fields if f.name != "id"], NestedField(1, "key", LongType()))
     retyped = Schema(*[f for f in SCHEMA.fields if f.name != "i"], NestedField(2, "i", LongType()))
     recreated = Schema(*[f for f in SCHEMA.fields if f.name != "s"], NestedField(99, "s", StringType()))
-    assert filter_of("SELECT * FROM {b.t} WHERE id = 1", schemas=[renamed, SCHEMA]) == AlwaysTrue()
+    # File statistics are kept by field id: a rename or a new field id prunes like any column.
+    assert filter_of("SELECT * FROM {b.t} WHERE id = 1", schemas=[renamed, SCHEMA]) == EqualTo("id", 1)
+    assert filter_of("SELECT * FROM {b.t} WHERE s = 'a'", schemas=[recreated, SCHEMA]) == EqualTo("s", "a")
+    # A retyped field: its older bounds are not decoded right, its null counts are used.
     assert filter_of("SELECT * FROM {b.t} WHERE i = 1", schemas=[retyped, SCHEMA]) == AlwaysTrue()
-    assert filter_of("SELECT * FROM {b.t} WHERE s = 'a'", schemas=[recreated, SCHEMA]) == AlwaysTrue()
+    retyped_null = "SELECT * FROM {b.t} WHERE i IS NULL AND (i > 1 OR i IS NOT NULL)"
+    assert filter_of(retyped_null, schemas=[retyped, SCHEMA]) == IsNull("i")
     both = "SELECT * FROM {b.t} WHERE id = 1 AND x = 2"
     assert filter_of(both, schemas=[SCHEMA]) == And(EqualTo("id", 1), EqualTo("x", 2.0))
     # Dropped from the current schema: Iceberg could not bind it, so the filter does not use it.
     current = Schema(*[f for f in SCHEMA.fields if f.name != "x"])
     cond = reference_filters(both)["b.t"]
     assert table_filter(cond, SCHEMA, [SCHEMA, current], current) == EqualTo("id", 1)
+    # An older snapshot's names (time travel) are bound to the current names of the same field ids,
+    # even where the current schema gave the old name to another field.
+    now = Schema(
+        *[f for f in SCHEMA.fields if f.name not in ("id", "x")],
+        NestedField(1, "key", LongType()),
+        NestedField(100, "id", LongType()),
+        NestedField(101, "x", DoubleType()),
+    )
+    assert table_filter(cond, SCHEMA, [SCHEMA, now], now) == EqualTo("key", 1)
+    assert table_filter(
+        reference_filters("SELECT * FROM {b.t} WHERE id = 1")["b.t"], now, [SCHEMA, now], now
+    ) == (EqualTo("id", 1))
 
 
 def test_predicate_filter() -> None:
