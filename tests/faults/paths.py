@@ -126,7 +126,7 @@ def _prepare_compaction_deletes(rat: Rat, tag: str) -> State:
     """
     import pyarrow.parquet as pq
 
-    from tests.tables.deletefiles import commit_equality_deletes, commit_position_deletes
+    from ratatouille.testing import commit_equality_deletes, commit_position_deletes
 
     ident = f"{NAMESPACE}.compaction_deletes_{tag}"
     for i in range(3):
