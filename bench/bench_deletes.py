@@ -35,7 +35,7 @@ from common import report
 from ratatouille.config import Settings
 from ratatouille.sdk import Rat
 from ratatouille.session import Lakehouse
-from tests.tables.deletefiles import commit_equality_deletes, commit_position_deletes
+from ratatouille.testing import commit_equality_deletes, commit_position_deletes
 
 HERE = Path(__file__).resolve().parent
 TARGET_RATIO = 1.5

@@ -42,6 +42,8 @@ def start(lh: Lakehouse, name: str, tables: list[str] | None = None) -> list[str
     Returns:
         The tables branched now.
     """
+    from ..tables.commit import manage_snapshots
+
     check_dev_name(name)
     branched = []
     for ident in tables or []:
@@ -54,7 +56,7 @@ def start(lh: Lakehouse, name: str, tables: list[str] | None = None) -> list[str
             raise InvalidInput(
                 f"table {ref.identifier} has no data on main yet: it joins the branch on first write"
             )
-        table.manage_snapshots().create_branch(main_head, name).commit()
+        manage_snapshots(table).create_branch(main_head, name).commit()
         branched.append(ref.identifier)
     lh.use_branch(name)
     return branched
@@ -68,13 +70,15 @@ def drop(lh: Lakehouse, name: str) -> list[str]:
     Returns:
         The tables the branch was removed from.
     """
+    from ..tables.commit import manage_snapshots
+
     check_dev_name(name)
     removed = []
     for state in tables_on(lh, name):
         if state.staged is not None and owner_branch(name) == name:
             drop_table(lh.catalog, state.staged, purge=True)
         else:
-            load_table(lh.catalog, state.physical).manage_snapshots().remove_branch(name).commit()
+            manage_snapshots(load_table(lh.catalog, state.physical)).remove_branch(name).commit()
         removed.append(state.table)
     if lh.branch == name:
         lh.use_branch(None)

@@ -236,7 +236,9 @@ def _restore(lh: Lakehouse, step: Step) -> None:
     if now != step.head:
         raise Conflict(f"{step.ref} moved to snapshot {now} after it was moved")
     if step.previous is None:
-        table.manage_snapshots().remove_branch(step.ref).commit()  # guarded: still at step.head
+        from ..tables.commit import manage_snapshots
+
+        manage_snapshots(table).remove_branch(step.ref).commit()  # guarded: still at step.head
     else:
         set_ref(table, step.ref, step.previous, expected=step.head)
 

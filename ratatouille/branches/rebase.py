@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..catalog import load_table
 from ..errors import Conflict
-from ..tables.commit import PROPERTY_PREFIX, unrecorded_parameters
+from ..tables.commit import PROPERTY_PREFIX, manage_snapshots, unrecorded_parameters
 from .hidden import REBASE_SUFFIX
 from .listing import BranchTable, tables_on
 from .publishing import Step, move_all
@@ -85,7 +85,7 @@ def rebase_branch(lh: Lakehouse, branch: str, states: list[BranchTable]) -> list
         for s in states:
             if s.main_head is not None:
                 table = load_table(lh.catalog, s.physical)
-                table.manage_snapshots().create_branch(s.main_head, scratch).commit()
+                manage_snapshots(table).create_branch(s.main_head, scratch).commit()
         worker = Session(lh.settings)
         worker.use_branch(scratch)
         worker.context = dict(lh.context)
@@ -122,4 +122,4 @@ def _drop_quietly(lh: Lakehouse, branch: str) -> None:
     with contextlib.suppress(Exception):
         for state in tables_on(lh, branch):
             with contextlib.suppress(Exception):
-                load_table(lh.catalog, state.physical).manage_snapshots().remove_branch(branch).commit()
+                manage_snapshots(load_table(lh.catalog, state.physical)).remove_branch(branch).commit()

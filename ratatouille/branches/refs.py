@@ -66,9 +66,10 @@ def set_ref(table: Table, ref_name: str, snapshot_id: int, expected: int | None)
         pyiceberg.exceptions.CommitFailedException: The branch moved meanwhile.
     """
     from ..tables.atomic import ref_commit
+    from ..tables.commit import transaction
 
     change = ref_commit(table, ref_name, snapshot_id, expected)
-    tx = table.transaction()
+    tx = transaction(table)
     tx._stage(change.updates, change.requirements)
     tx.commit_transaction()
 
@@ -90,6 +91,8 @@ def create_branch(table: Table, name: str, source: str = MAIN, snapshot_id: int 
         AlreadyExists: A branch or tag of that name exists.
         NotFound: ``source`` or ``snapshot_id`` does not exist.
     """
+    from ..tables.commit import manage_snapshots
+
     validate_branch_name(name)
     if name in table.metadata.refs:
         raise AlreadyExists(f"table already has a branch or tag named {name!r}")
@@ -103,7 +106,7 @@ def create_branch(table: Table, name: str, source: str = MAIN, snapshot_id: int 
     elif table.metadata.snapshot_by_id(snapshot_id) is None:
         raise NotFound(f"table has no snapshot {snapshot_id}")
     start = snapshot_id
-    _commit(f"create branch {name}", lambda: table.manage_snapshots().create_branch(start, name).commit())
+    _commit(f"create branch {name}", lambda: manage_snapshots(table).create_branch(start, name).commit())
     return start
 
 
@@ -141,9 +144,11 @@ def drop_branch(table: Table, name: str) -> int:
         InvalidInput: ``name`` is main or a tag.
         NotFound: No such branch.
     """
+    from ..tables.commit import manage_snapshots
+
     validate_branch_name(name)
     if name == MAIN:
         raise InvalidInput("main cannot be dropped")
     head = require_branch(table, name)
-    _commit(f"drop branch {name}", lambda: table.manage_snapshots().remove_branch(name).commit())
+    _commit(f"drop branch {name}", lambda: manage_snapshots(table).remove_branch(name).commit())
     return head

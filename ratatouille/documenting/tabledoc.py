@@ -129,7 +129,7 @@ def document(
         Conflict: Other commits kept winning; nothing is changed.
     """
     from ..catalog import load_table
-    from ..tables.commit import retrying
+    from ..tables.commit import retrying, transaction
 
     table = load_table(catalog, identifier, branch)
     checked = _check(table.schema(), description, columns, owner, tags, pii)
@@ -139,7 +139,7 @@ def document(
         docs, props, removals = _changes(current, checked)
         if not (docs or props or removals):
             return current
-        tx = current.transaction()
+        tx = transaction(current)
         if docs:
             with tx.update_schema() as update:
                 for name, doc in docs.items():

@@ -28,6 +28,7 @@ from ..reading import MAIN, head_snapshot_id
 from ..tables.commit import (
     MAX_ATTEMPTS,
     append_producer,
+    check_writable,
     conform,
     ensure_branch,
     lost_race,
@@ -114,6 +115,7 @@ class StreamWriter:
         self.committed_table: Table | None = None
         self._table: Table | None = self._load()
         if self._table is not None:
+            check_writable(self._table)  # now: later, each source file would fail on its own
             check_spec(partition_by, self._table.schema(), self._table.spec(), target)
             if mode == "overwrite_partitions" and self._table.spec().is_unpartitioned():
                 raise InvalidInput(

@@ -53,7 +53,9 @@ def ref_commit(table: Table, ref_name: str, snapshot_id: int, expected: int | No
     from pyiceberg.table.refs import SnapshotRefType
     from pyiceberg.table.update import AssertRefSnapshotId
 
-    tx = table.transaction()
+    from .commit import transaction
+
+    tx = transaction(table)
     updates, requirements = tx._set_ref_snapshot(
         snapshot_id=snapshot_id, ref_name=ref_name, type=SnapshotRefType.BRANCH
     )

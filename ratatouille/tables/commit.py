@@ -4,6 +4,10 @@ Every write path (SDK writes, deletes, ingestion, maintenance) commits through h
 notion of "another writer committed first": pyiceberg's ``CommitFailedException`` for a writer on the same
 branch, and the ``ValueError`` it raises when a writer on *another branch* of the same table committed a
 snapshot with the same sequence number (its requirements on the branch ref pass; the sequence check fails).
+
+Every commit, data or metadata only, opens its transaction with :func:`transaction` (or
+:func:`manage_snapshots`), which refuses a table whose Iceberg format version this writer cannot write
+(:func:`check_writable`) before the write has written anything.
 """
 
 from __future__ import annotations
@@ -18,14 +22,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pyarrow as pa
 
 from .._version import __version__
-from ..errors import Conflict, RatError
+from ..errors import Conflict, InvalidInput, RatError
 from ..reading import MAIN
 
 if TYPE_CHECKING:
     from pyiceberg.manifest import DataFile
     from pyiceberg.table import Table, Transaction
     from pyiceberg.table.metadata import TableMetadata
-    from pyiceberg.table.update.snapshot import UpdateSnapshot, _FastAppendFiles
+    from pyiceberg.table.update.snapshot import ManageSnapshots, UpdateSnapshot, _FastAppendFiles
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 10
@@ -93,11 +97,37 @@ def retrying(
     ) from last
 
 
+def check_writable(table: Table) -> None:
+    """Refuse a table whose Iceberg format version this writer cannot write.
+
+    pyiceberg writes format versions 1 and 2 only: on a v3 table (another engine's, registered) a data
+    write would fail once its files are written (``Cannot write manifest for table version: 3``), and
+    any commit, even a metadata-only one, when the new metadata file is serialized.
+
+    Raises:
+        InvalidInput: The table's format version is newer than pyiceberg writes; nothing was written.
+    """
+    from pyiceberg.table.metadata import SUPPORTED_TABLE_FORMAT_VERSION
+
+    version = table.metadata.format_version
+    if version <= SUPPORTED_TABLE_FORMAT_VERSION:
+        return
+    name = ".".join(table.name()[-2:])
+    writable = " and ".join(str(v) for v in range(1, SUPPORTED_TABLE_FORMAT_VERSION + 1))
+    raise InvalidInput(
+        f"table {name} is Iceberg format version {version}, which this writer cannot write (pyiceberg "
+        f"writes versions {writable}); nothing was written"
+    )
+
+
 _TRANSACTION_CLASS: type[Transaction] | None = None
 
 
-def transaction(table: Table) -> Transaction:
+def transaction(table: Table, *, autocommit: bool = False) -> Transaction:
     """A pyiceberg transaction whose ``table_metadata`` costs O(1) per read, not O(history).
+
+    Every commit of ratatouille opens its transaction here: a table this writer cannot write is refused
+    first (:func:`check_writable`), before the caller has written anything.
 
     pyiceberg re-applies every staged update and then deep-copies the whole metadata (every snapshot)
     each time ``Transaction.table_metadata`` is read, and one write reads it about twenty times: a write
@@ -106,6 +136,7 @@ def transaction(table: Table) -> Transaction:
     with no copy. pyiceberg's own ``update_table_metadata`` still builds what the catalog commits.
     """
     global _TRANSACTION_CLASS
+    check_writable(table)
     if _TRANSACTION_CLASS is None:
         from pyiceberg.table import Transaction
         from pyiceberg.table.update import _apply_table_update, _TableMetadataUpdateContext
@@ -128,7 +159,14 @@ def transaction(table: Table) -> Transaction:
                 return metadata
 
         _TRANSACTION_CLASS = IncrementalTransaction
-    return _TRANSACTION_CLASS(table)
+    return _TRANSACTION_CLASS(table, autocommit=autocommit)
+
+
+def manage_snapshots(table: Table) -> ManageSnapshots:
+    """``table.manage_snapshots()`` through :func:`transaction`: each ``commit()`` of it commits."""
+    from pyiceberg.table.update.snapshot import ManageSnapshots
+
+    return ManageSnapshots(transaction=transaction(table, autocommit=True))
 
 
 def snapshot_properties(operation: str, context: Mapping[str, Any] | None) -> dict[str, str]:

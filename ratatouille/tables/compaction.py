@@ -28,7 +28,7 @@ from ..catalog import load_table
 from ..errors import InvalidInput, NotFound
 from ..reading import MAIN, head_snapshot_id
 from ..sqltext import validate_branch_name
-from .commit import lost_race, retrying, snapshot_properties
+from .commit import lost_race, retrying, snapshot_properties, transaction
 from .policy import PROPERTIES, policy_of
 
 if TYPE_CHECKING:
@@ -192,7 +192,7 @@ def _attempt(
     }
     if not groups:
         return report
-    tx = table.transaction()
+    tx = transaction(table)
     commit_uuid = uuid.uuid4()
     removed: list[DataFile] = []
     added: list[DataFile] = []
@@ -364,7 +364,7 @@ def rewrite_manifests(
         report = {"manifests_before": len(manifests), "manifests_after": len(manifests), "snapshot_id": head}
         if data_count <= len(data_specs):
             return report
-        tx = table.transaction()
+        tx = transaction(table)
         producer = RewriteManifests(
             operation=_overwrite(), transaction=tx, io=table.io, branch=branch, snapshot_properties=props
         )

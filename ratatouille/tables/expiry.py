@@ -21,7 +21,7 @@ from ..branches.refs import ancestors
 from ..catalog import load_table
 from ..errors import InvalidInput
 from ..reading import MAIN, head_snapshot_id
-from .commit import retrying
+from .commit import retrying, transaction
 from .policy import parse_duration, policy_of
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ def expire(
             return planned, ids
         if lineage is not None:
             lineage.keep_lineage(current, anchors_of(current, ids))
-        tx = current.transaction()
+        tx = transaction(current)
         # Guarded by every ref: a ref moved meanwhile (a rollback, a new tag) could point at a snapshot
         # planned for removal, which would take the ref with it. Plan again instead.
         guards = tuple(

@@ -4,7 +4,8 @@ For each table whose policy is enabled, in this order: compact main when it has 
 ``min_compact_files`` small files or row-level delete files (written by another engine), rewrite main's
 manifests when there are more than ``max_manifests``, expire snapshots older than ``max_snapshot_age``
 (keeping ``retain_last``), and sweep orphan files older than ``orphan_min_age``. Each step is its own
-commit (or none when there is nothing to do).
+commit (or none when there is nothing to do). A table in a format version this writer cannot write
+(another engine's v3 table) is skipped, with the reason.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..catalog import list_namespaces, list_tables, load_table
-from ..errors import RatError
+from ..errors import InvalidInput, RatError
 from ..reading import MAIN, head_snapshot_id
 from ..sqltext import TableRef
+from .commit import check_writable
 from .compaction import compact, rewrite_manifests
 from .deletes import scan_tasks
 from .expiry import Lineage, expire
@@ -45,6 +47,11 @@ def maintain_table(catalog: Catalog, identifier: str, *, lineage: Lineage | None
     report: dict[str, Any] = {"policy": policy.as_dict()}
     if not policy.enabled:
         report["skipped"] = "maintenance is disabled by the table's policy"
+        return report
+    try:
+        check_writable(table)
+    except InvalidInput as e:  # another engine's table in a format this writer cannot commit to
+        report["skipped"] = str(e)
         return report
     head = head_snapshot_id(table, MAIN)
     if head is not None:

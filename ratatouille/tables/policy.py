@@ -217,10 +217,12 @@ def set_policy(catalog: Catalog, identifier: str, **settings: Any) -> Policy:
         )
     if not checked:
         return merged
+    from .commit import transaction
+
     updates = {PROPERTIES[name]: _to_property(name, value) for name, value in checked.items()}
     for attempt in range(5):
         try:
-            table.transaction().set_properties(updates).commit_transaction()
+            transaction(table).set_properties(updates).commit_transaction()
             return policy_of(load_table(catalog, identifier))
         except CommitFailedException:
             time.sleep(0.05 * 2**attempt)

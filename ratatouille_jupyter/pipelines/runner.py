@@ -263,6 +263,8 @@ def expire_branches(lh: Lakehouse, name: str, keep_days: float) -> list[str]:
     Returns:
         ``table@branch`` for each branch removed.
     """
+    from ratatouille.tables.commit import manage_snapshots
+
     prefix = f"{BRANCH_PREFIX}/{pipeline_key(name)}/"
     # The cutoff is taken before the runs are listed: a run starting after the listing writes snapshots
     # newer than the cutoff, so its branches are never taken for old ones.
@@ -283,7 +285,7 @@ def expire_branches(lh: Lakehouse, name: str, keep_days: float) -> list[str]:
                 if snapshot is None or snapshot.timestamp_ms < cutoff_ms:
                     old.append(ref_name)
             if old:
-                manage = table.manage_snapshots()
+                manage = manage_snapshots(table)
                 for ref_name in old:
                     manage = manage.remove_branch(ref_name)
                 manage.commit()

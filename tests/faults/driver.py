@@ -32,6 +32,7 @@ import sqlalchemy  # noqa: F401
 import ratatouille.branches.publishing
 import ratatouille.ingest.run
 import ratatouille.tables.compaction
+import ratatouille.tables.deletes
 import ratatouille.tables.expiry
 import ratatouille.tables.merging  # noqa: F401
 import ratatouille_jupyter.pipelines.runner  # noqa: F401
@@ -42,7 +43,15 @@ from ratatouille.session import Lakehouse
 from ratatouille.tables.atomic import supports_atomic
 
 from .injection import Fault, armed
-from .invariants import NEW, Checks, missing_files, registry_agrees, rows_match, state_of
+from .invariants import (
+    NEW,
+    Checks,
+    delete_files_match,
+    missing_files,
+    registry_agrees,
+    rows_match,
+    state_of,
+)
 from .paths import PATHS, WritePath
 
 
@@ -138,6 +147,8 @@ def check(
         missing = checks.check(missing_files(table))
         if now is not None and not missing:  # rows cannot be read back when files are missing
             checks.check(rows_match(table, t["branch"], t["columns"], t[now], now))
+        if now is not None and "delete_files" in t:
+            checks.check(delete_files_match(table, t["branch"], t["delete_files"][now], now))
     # A killed process cannot undo; on the SQL catalogs a publish is one transaction, so even a kill
     # leaves every table old or every table new.
     if path.atomic and (fault.kind != "kill" or supports_atomic(catalog)):
@@ -166,6 +177,10 @@ def check(
             table = load_table(catalog, t["id"])
             if not checks.check(missing_files(table)):
                 checks.check(rows_match(table, t["branch"], t["columns"], t[NEW], "new (after recovery)"))
+            if "delete_files" in t:
+                checks.check(
+                    delete_files_match(table, t["branch"], t["delete_files"][NEW], "new (after recovery)")
+                )
             if path.registry and not checks.violations:
                 checks.check(registry_agrees(rat, t["id"]))
     return {"states": states, "recovered": recovered, "checks": checks.run, "violations": checks.violations}

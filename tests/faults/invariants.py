@@ -8,7 +8,8 @@ them too.
   or a snapshot known in advance, such as the branch head a publish moves main to);
 * files: every manifest list, manifest and live data file that any snapshot of the table references exists;
 * rows: the rows (as a multiset) are the model's rows for the state the head is in: none lost or
-  duplicated;
+  duplicated (row-level delete files applied);
+* delete files: a head has as many delete files as the model's state says (a compaction drops them);
 * registry: the files the ingestion registry says are in a table are exactly those whose rows are;
 * listing: main lists no table that exists only on a branch.
 """
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from pyiceberg.table import Table
 
     from ratatouille.sdk import Rat
@@ -55,13 +57,55 @@ def head_of(table: Table, branch: str = "main") -> int | None:
 
 
 def rows_at(table: Table, snapshot_id: int | None, columns: Sequence[str]) -> list[tuple[Any, ...]]:
-    """The rows of a snapshot (only ``columns``, in that order); none for no snapshot."""
+    """The rows of a snapshot (only ``columns``, in that order); none for no snapshot.
+
+    Row-level delete files are applied: position deletes by pyiceberg's reader, equality deletes (which
+    pyiceberg does not read) by ratatouille's Arrow code, one data file at a time.
+    """
     if snapshot_id is None:
         return []
-    data = table.scan(snapshot_id=snapshot_id).to_arrow()
+    data = _read(table, snapshot_id)
     present = [c for c in columns if c in data.column_names]
     picked = data.select(present).to_pylist()
     return [tuple(r.get(c) for c in columns) for r in picked]
+
+
+def _read(table: Table, snapshot_id: int) -> pa.Table:
+    import pyarrow as pa
+    from pyiceberg.expressions import AlwaysTrue
+    from pyiceberg.io.pyarrow import ArrowScan
+
+    from ratatouille.tables.deletes import scan_tasks, without_equality_deleted
+
+    tasks, deletes = scan_tasks(table, snapshot_id)
+    if deletes is None:
+        return table.scan(snapshot_id=snapshot_id).to_arrow()
+    scan = ArrowScan(table.metadata, table.io, table.schema(), AlwaysTrue())
+    parts = [without_equality_deleted(table, scan.to_table([t]), deletes.for_file(t.file)[1]) for t in tasks]
+    return pa.concat_tables(parts) if parts else table.schema().as_arrow().empty_table()
+
+
+def delete_files_at(table: Table, snapshot_id: int | None) -> list[str]:
+    """The live row-level delete files of a snapshot."""
+    from pyiceberg.manifest import DataFileContent
+
+    snap = table.metadata.snapshot_by_id(snapshot_id) if snapshot_id is not None else None
+    if snap is None:
+        return []
+    return [
+        entry.data_file.file_path
+        for manifest in snap.manifests(table.io)
+        for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True)
+        if entry.data_file.content != DataFileContent.DATA
+    ]
+
+
+def delete_files_match(table: Table, branch: str, expected: int, label: str) -> list[str]:
+    """The branch head has ``expected`` delete files (a compaction leaves none, a failed one all)."""
+    found = delete_files_at(table, head_of(table, branch))
+    if len(found) == expected:
+        return []
+    return [f"{table.name()[-1]}@{branch} has {len(found)} delete files, the {label} state {expected}"]
 
 
 def state_of(

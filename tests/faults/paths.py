@@ -119,6 +119,39 @@ def _prepare_compaction(rat: Rat, tag: str) -> State:
 COMPACTION = WritePath("compaction", _prepare_compaction, lambda rat, s: rat.ice_compact(_ident(s)))
 
 
+def _prepare_compaction_deletes(rat: Rat, tag: str) -> State:
+    """Three files, then a position delete file (two rows of one file) and an equality delete file.
+
+    The equality delete file removes two ids: one in the file with position deletes, one in another.
+    """
+    import pyarrow.parquet as pq
+
+    from ratatouille.testing import commit_equality_deletes, commit_position_deletes
+
+    ident = f"{NAMESPACE}.compaction_deletes_{tag}"
+    for i in range(3):
+        rat.ice_ingest_df(frame(range(i * 5, i * 5 + 5), "a"), ident)
+    catalog = rat.session.catalog
+    table = catalog.load_table(ident)
+    first = sorted(t.file.file_path for t in table.scan().plan_files())[0]
+    with table.io.new_input(first).open() as stream:
+        ids = pq.read_table(stream, columns=["id"]).column("id").to_pylist()
+    other = next(i for i in range(15) if i not in ids)  # a row of another file
+    commit_position_deletes(table, {first: [0, 2]})
+    commit_equality_deletes(catalog.load_table(ident), {"id": [ids[1], other]})
+    gone = {ids[0], ids[2], ids[1], other}
+    rows = model([i for i in range(15) if i not in gone], "a")
+    # Old: both delete files still applied; new: compacted, the same rows and no delete file.
+    return {"tables": [entry(rat, ident, rows, rows, delete_files={"old": 2, "new": 0})]}
+
+
+def _compact(rat: Rat, state: State) -> Any:
+    return rat.ice_compact(_ident(state))
+
+
+COMPACTION_DELETES = WritePath("compaction_deletes", _prepare_compaction_deletes, _compact, recover=_compact)
+
+
 def _prepare_expiry(rat: Rat, tag: str) -> State:
     ident = f"{NAMESPACE}.expiry_{tag}"
     for i in range(4):
@@ -260,7 +293,8 @@ def _recover_pipeline(rat: Rat, state: State) -> Any:
 
 PIPELINE = WritePath("pipeline", _prepare_pipeline, _run_pipeline, recover=_recover_pipeline, atomic=True)
 
-PATHS = {p.name: p for p in (APPEND, OVERWRITE, MERGE, DELETE, INGEST, PUBLISH, PIPELINE, COMPACTION, EXPIRY)}
+_ALL = (APPEND, OVERWRITE, MERGE, DELETE, INGEST, PUBLISH, PIPELINE, COMPACTION, COMPACTION_DELETES, EXPIRY)
+PATHS = {p.name: p for p in _ALL}
 
 # -- the cases: (path, fault) -----------------------------------------------------------------------------
 

@@ -40,14 +40,19 @@ def setup(request: pytest.FixtureRequest) -> str:
 def results(
     request: pytest.FixtureRequest, setup: str, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
-    """Run every case of the setup in one driver process; ``{case id: result}``."""
+    """Run the selected cases of the setup in one driver process; ``{case id: result}``.
+
+    Only the cases this session runs on the setup are planned (``-k compaction`` runs those alone).
+    """
     folder = tmp_path_factory.mktemp(f"faults-{setup}")
     settings = module_settings(request, setup, folder / "home")
+    selected = _selected(request.session, setup)
     plan = {
         "cases": [
             {"key": case_id(path, f), "tag": str(n), "path": path,
              "fault": {"boundary": f.boundary, "kind": f.kind, "after": f.after, "nth": f.nth}}
             for n, (path, f) in enumerate(CASES)
+            if case_id(path, f) in selected
         ]
     }  # fmt: skip
     (folder / "plan.json").write_text(json.dumps(plan))
@@ -65,6 +70,16 @@ def results(
     found: dict[str, Any] = json.loads((folder / "results.json").read_text())
     found["_stderr"] = proc.stderr
     return found
+
+
+def _selected(session: pytest.Session, setup: str) -> set[str]:
+    """The case ids this session's tests ask for on ``setup``."""
+    out = set()
+    for item in session.items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("setup") == setup and "path" in params and "fault" in params:
+            out.add(case_id(params["path"], params["fault"]))
+    return out
 
 
 def _param(path: str, fault: Fault) -> Any:

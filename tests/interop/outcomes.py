@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from ratatouille.errors import RatError
+from ratatouille.errors import InvalidInput, RatError
 
 READ = "read"  # ratatouille reads a table another implementation wrote
 WRITE = "written"  # other implementations read a table ratatouille wrote
@@ -93,8 +93,8 @@ CHECKS: dict[str, Check] = {
     "w_branch": Check("branches", WRITE, EQUAL, "a dev branch's writes (branch head), then published"),
     "w_v2": Check("v2 and v3 format", WRITE, EQUAL, "every table above is format v2"),
     "w_v3": Check("v2 and v3 format", WRITE, REFUSED, "append to a v3 table (written by chDB)",
-                  "pyiceberg 0.11 writes no v3 manifests: its `ValueError: Cannot write manifest for table "
-                  "version: 3` passes through as is", raises=ValueError),
+                  "pyiceberg 0.11 writes no v3 manifest or metadata file: every write and commit to a v3 "
+                  "table is refused with `InvalidInput` before any file is written", raises=InvalidInput),
 }
 # fmt: on
 

@@ -162,9 +162,9 @@ def chdb_table(folder: Path, columns: str, statements: list[str], format_version
 def commit_equality_deletes(table: Table, field: str, values: list[Any]) -> None:
     """Commit one equality delete file: the rows whose ``field`` is one of ``values`` are deleted.
 
-    Written by hand (no writer here makes them): see ``tests/tables/deletefiles.py``.
+    Written by hand (no writer here makes them): see ``ratatouille/testing/deletefiles.py``.
     """
-    from tests.tables.deletefiles import commit_equality_deletes as commit
+    from ratatouille.testing import commit_equality_deletes as commit
 
     commit(table, {field: values})
 

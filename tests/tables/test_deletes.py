@@ -1,7 +1,7 @@
 """Row-level delete files (written by other engines): reads apply them, compaction rewrites them away.
 
-The delete files are committed by hand (tests/tables/deletefiles.py), so each case runs on both setups:
-the engine's ``_path`` reads as a local path in one and as ``bucket/key`` in the other.
+The delete files are committed by hand (``ratatouille.testing``), so each case runs on both setups: the
+engine's ``_path`` reads as a local path in one and as ``bucket/key`` in the other.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from pyiceberg.types import LongType, NestedField, StringType
 
 from ratatouille.errors import Conflict, InvalidInput, RatError
 from ratatouille.sdk import Rat
+from ratatouille.testing import commit_equality_deletes, commit_position_deletes
 
 from .conftest import data_files
-from .deletefiles import commit_equality_deletes, commit_position_deletes
 
 ROWS = pa.schema([("id", pa.int64()), ("v", pa.string())])
 
@@ -207,3 +207,28 @@ def test_position_deletes_over_many_files_filter_on_one_key(
     expected = [i for i in range(30) if i not in (1, 12, 19, 25, 26)]
     assert _ids(rat, "SELECT id FROM {bronze.many}") == expected
     assert _ids(rat, "SELECT id FROM {bronze.many} WHERE id >= 10") == expected[9:]
+
+
+def test_the_product_never_imports_the_delete_file_builders() -> None:
+    """``ratatouille.testing`` is for tests and benchmarks: no product module imports it."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2]
+    found = []
+    for package in ("ratatouille", "ratatouille_jupyter"):
+        for path in sorted((root / package).rglob("*.py")):
+            parts = path.relative_to(root).with_suffix("").parts
+            if parts[:2] == ("ratatouille", "testing"):
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    base = parts[: len(parts) - node.level] if node.level else ()
+                    module = ".".join([*base, *([node.module] if node.module else [])])
+                    names = [module, *(f"{module}.{a.name}" for a in node.names)]
+                else:
+                    continue
+                hits = [n for n in names if n.startswith("ratatouille.testing")]
+                found += [f"{path.relative_to(root)}: {n}" for n in hits]
+    assert found == []
