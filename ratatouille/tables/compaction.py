@@ -165,8 +165,9 @@ def _attempt(
     from pyiceberg.expressions import AlwaysTrue
     from pyiceberg.io.pyarrow import ArrowScan, _dataframe_to_data_files
 
-    from .commit import conform
+    from .commit import COMMIT_MARKER, conform
     from .deletes import scan_tasks
+    from .outcome import commit_or_find
     from .producers import ReplaceFiles
 
     table = load_table(catalog, identifier, branch)
@@ -237,7 +238,8 @@ def _attempt(
             producer.append_data_file(data_file)
         producer.commit()
         committing = True
-        tx.commit_transaction()
+        # An unknown outcome (a 5xx, a dropped connection) is resolved by looking for the commit's marker.
+        commit_or_find(tx, catalog, identifier, props[COMMIT_MARKER])
     except BaseException as e:
         # Files of a commit that surely did not happen are referenced by nobody: remove them now. When
         # the outcome is unknown they stay (the orphan sweep removes them if the commit did not land).

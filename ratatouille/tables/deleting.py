@@ -45,9 +45,7 @@ def check_predicate(engine: Engine, schema: Schema, predicate: str, table: str) 
             "(no table references, no ';')"
         )
     try:
-        engine.query_arrow(
-            f"SELECT count() AS n FROM ({empty_select(schema)}) WHERE ifNull(({predicate}), 0)"
-        )
+        engine.query_arrow(f"SELECT count() FROM ({empty_select(schema)}) WHERE ifNull(({predicate}), 0)")
     except EngineError as e:
         raise InvalidInput(f"delete predicate {predicate!r} does not work on {table}: {e}") from e
     return _columns_of(predicate, schema)

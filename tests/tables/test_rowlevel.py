@@ -133,6 +133,13 @@ def test_delete_treats_null_as_no_match(local_rat: Rat) -> None:
     assert table_rows(local_rat, "silver.dn")["id"].tolist() == [1, 2]
 
 
+def test_delete_on_a_table_with_a_column_named_n(local_rat: Rat) -> None:
+    # The predicate's check once aliased its count as "n", which shadowed such a column.
+    local_rat.ice_ingest_df(pd.DataFrame({"id": [1, 2, 3], "n": [10, 20, 30]}), "silver.dn2")
+    assert local_rat.ice_delete("silver.dn2", "n > 15")["deleted"] == 2
+    assert table_rows(local_rat, "silver.dn2")["id"].tolist() == [1]
+
+
 @pytest.mark.parametrize(
     ("predicate", "message"),
     [
