@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..errors import InvalidInput
 from ..sqltext import quote_identifier, quote_literal
 from .tuning import fill_settings
 
@@ -213,8 +214,10 @@ class SnapshotCache:
                 size = self._create(key, name, full_source)
         except Exception as e:  # any engine failure: the read goes to the files
             self._drop(name)
-            if self._engine.cancelled():
-                raise  # the user stopped the query: not a reason to stop caching this snapshot
+            if self._engine.cancelled() or isinstance(e, InvalidInput):
+                # The user stopped the query, or the read itself is refused (a table this reader cannot
+                # read): the files would say the same, so the error is the answer, not a cache warning.
+                raise
             self._refuse(key, f"could not cache {table}: {_first_line(e)}")
             return None
         if size > self.limit_bytes:

@@ -232,3 +232,18 @@ def test_the_product_never_imports_the_delete_file_builders() -> None:
                 hits = [n for n in names if n.startswith("ratatouille.testing")]
                 found += [f"{path.relative_to(root)}: {n}" for n in hits]
     assert found == []
+
+
+def test_a_refused_read_is_the_same_error_when_the_cache_would_fill(rat: Rat) -> None:
+    # Deletes on a table with a renamed column are refused; a second read (which fills the snapshot
+    # cache) once turned that into a cache warning before failing the same way.
+    table = _table(rat, "bronze.ren", [range(0, 5)])
+    with table.update_schema() as update:
+        update.rename_column("v", "label")
+    table = rat.session.catalog.load_table("bronze.ren")
+    commit_position_deletes(table, {_file_holding(table, 0): [1]})
+    for _ in range(3):
+        with pytest.raises(InvalidInput, match="ice_compact"):
+            rat.arrow("SELECT * FROM {bronze.ren}")
+    assert rat.ice_compact("bronze.ren")["delete_files_removed"] == 1
+    assert rat.arrow("SELECT id, label FROM {bronze.ren} ORDER BY id")["id"].to_pylist() == [0, 2, 3, 4]
