@@ -6,6 +6,7 @@ engine's ``_path`` reads as a local path in one and as ``bucket/key`` in the oth
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 from pathlib import Path
@@ -14,6 +15,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pyiceberg.partitioning import PartitionField, PartitionSpec
 from pyiceberg.schema import Schema
 from pyiceberg.transforms import IdentityTransform
@@ -198,7 +201,7 @@ def test_an_unknown_partition_transform_is_one_clear_error(local_rat: Rat, tmp_p
 def test_position_deletes_over_many_files_filter_on_one_key(
     rat: Rat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ratatouille.tables import deletes
+    from ratatouille.tables.deletes import engine as deletes
 
     monkeypatch.setattr(deletes, "PER_FILE_POSITIONS", 1)  # two files with deletes: one filtered read
     table = _table(rat, "bronze.many", [range(0, 10), range(10, 20), range(20, 30)])
@@ -247,3 +250,71 @@ def test_a_refused_read_is_the_same_error_when_the_cache_would_fill(rat: Rat) ->
             rat.arrow("SELECT * FROM {bronze.ren}")
     assert rat.ice_compact("bronze.ren")["delete_files_removed"] == 1
     assert rat.arrow("SELECT id, label FROM {bronze.ren} ORDER BY id")["id"].to_pylist() == [0, 2, 3, 4]
+
+
+def _equality_targets(rat: Rat, name: str) -> list[str]:
+    """The data files some equality delete applies to, as planned for the whole current snapshot."""
+    from ratatouille.tables.deletes import plan_snapshot
+
+    table = rat.session.catalog.load_table(name)
+    files, deletes = plan_snapshot(table, table.metadata.current_snapshot_id)
+    assert deletes is not None
+    return sorted({f for group in deletes.applying_to(files).equality for f in group.files})
+
+
+@pytest.mark.parametrize(
+    ("deleted", "reaches"),
+    [
+        ([3], "A"),  # within the first file's ids only
+        ([3, 25], "ABC"),  # the range 3..25 overlaps every file's
+        ([100], ""),  # past every file
+        ([None], "B"),  # only NULLs deleted: the file holding a NULL id
+        ([None, 3], "AB"),
+    ],
+)
+def test_equality_deletes_skip_data_files_their_values_cannot_meet(
+    rat: Rat, deleted: list[int | None], reaches: str
+) -> None:
+    table = _table(rat, "bronze.eqs", [range(0, 10)])
+    table.append(pa.table({"id": [None, 12, 15], "v": ["n", "a", "b"]}, schema=ROWS))
+    table = rat.session.catalog.load_table("bronze.eqs")
+    table.append(pa.table({"id": [20, 25], "v": ["c", "d"]}, schema=ROWS))
+    table = rat.session.catalog.load_table("bronze.eqs")
+    files = {"A": _file_holding(table, 0), "B": _file_holding(table, 12), "C": _file_holding(table, 20)}
+    commit_equality_deletes(table, {"id": deleted})
+    assert _equality_targets(rat, "bronze.eqs") == sorted(files[k] for k in reaches)
+    kept = [i for i in [*range(10), 12, 15, 20, 25] if i not in deleted]
+    got = rat.query("SELECT id FROM {bronze.eqs}")["id"]
+    assert sorted(int(i) for i in got if pd.notna(i)) == kept
+    assert int(got.isna().sum()) == (0 if None in deleted else 1)
+
+
+_ids_or_null = st.one_of(st.none(), st.integers(-5, 40))
+_TABLES = itertools.count()
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    batches=st.lists(st.lists(_ids_or_null, min_size=1, max_size=6), min_size=1, max_size=4),
+    deleted=st.lists(_ids_or_null, min_size=1, max_size=5),
+    after=st.lists(_ids_or_null, max_size=3),
+)
+def test_equality_deletes_equal_a_model_whatever_the_files_hold(
+    local_rat: Rat, batches: list[list[int | None]], deleted: list[int | None], after: list[int | None]
+) -> None:
+    # Files with random ids and NULLs, an equality delete, then an append the delete does not touch:
+    # skipping files by their stats must never change the rows read.
+    name = f"bronze.eqm_{next(_TABLES)}"
+    table = _table(local_rat, name, [])
+    for ids in batches:
+        table.append(pa.table({"id": ids, "v": ["x"] * len(ids)}, schema=ROWS))
+    commit_equality_deletes(local_rat.session.catalog.load_table(name), {"id": deleted})
+    if after:
+        local_rat.session.catalog.load_table(name).append(
+            pa.table({"id": after, "v": ["x"] * len(after)}, schema=ROWS)
+        )
+    gone = set(deleted)
+    model = [i for ids in batches for i in ids if i not in gone] + list(after)
+    got = local_rat.query(f"SELECT id FROM {{{name}}}")["id"]
+    key = [-(10**9) if i is None else i for i in model]
+    assert sorted(-(10**9) if pd.isna(i) else int(i) for i in got) == sorted(key)

@@ -1,20 +1,10 @@
-"""Row-level delete files (merge-on-read tables written by other engines): planned, applied, compacted.
-
-ratatouille itself writes no delete files (its deletes and merges rewrite data files), but other writers
-do: a snapshot may list *position delete* files (``file_path``, ``pos``: the 0-based rows of a data file
-that are gone) and *equality delete* files (rows of some columns: every row with those values is gone).
+"""Planning row-level deletes: which delete files of a snapshot apply to which of its data files.
 
 Planning follows the Iceberg spec's scan planning. Every manifest of the snapshot is read once, keeping
 each entry's data sequence number. A position delete file applies to a data file of the same partition
 (spec and values) whose data sequence number is lower or equal, and which its path bounds allow. An
 equality delete file applies to a data file whose data sequence number is strictly lower, in the same
-partition unless the delete file's spec is unpartitioned.
-
-The engine applies them while it reads: the data files' read is wrapped in a filter (see
-:func:`filtered_source`). Position deletes are an anti-join on the ``_row_number`` virtual column (checked
-to match Iceberg's 0-based position), per data file or, over many files, on one integer key made of the
-file's number (from ``_path``) and the row number; equality deletes an anti-join on the equality columns,
-per group of data files they apply to, where a NULL in a delete row matches a NULL.
+partition unless the delete file's spec is unpartitioned, and whose column stats its values can meet.
 
 What this reader cannot apply is one clear error naming the feature, never a silently wrong answer:
 deletion vectors (format v3 Puffin files), delete or data files in a format other than Parquet, equality
@@ -24,22 +14,17 @@ deletes on a nested field.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidInput
-from ..sqltext import quote_identifier, quote_literal
+from ...errors import InvalidInput
 
 if TYPE_CHECKING:
-    import pyarrow as pa
     from pyiceberg.manifest import DataFile
     from pyiceberg.schema import Schema
     from pyiceberg.table import FileScanTask, Table
-
-    from ..engine import Engine
-
-_POSITION_STRUCTURE = quote_literal("file_path String, pos UInt64")  # the type of _row_number
+    from pyiceberg.types import IcebergType
 
 
 @dataclass(frozen=True)
@@ -98,6 +83,8 @@ class SnapshotDeletes:
     data_seq: dict[str, int]
     position: list[_Delete] = field(default_factory=list)
     equality: list[_Delete] = field(default_factory=list)
+    #: The current type of each equality field (to read the files' value bounds).
+    types: dict[int, IcebergType] = field(default_factory=dict)
 
     def applying_to(self, files: Sequence[DataFile]) -> AppliedDeletes:
         """The delete files that apply to ``files`` (see the module docstring for the rules)."""
@@ -123,7 +110,9 @@ class SnapshotDeletes:
                 applying = tuple(
                     i
                     for i, d in enumerate(self.equality)
-                    if seq < d.seq and (d.unpartitioned or _same_partition(d.file, f))
+                    if seq < d.seq
+                    and (d.unpartitioned or _same_partition(d.file, f))
+                    and _may_match(d.file, f, self.types)
                 )
                 if applying:
                     groups[applying].append(f.file_path)
@@ -150,7 +139,11 @@ class SnapshotDeletes:
             and _may_reference(d.file, f)
         ]
         equality = [
-            d.file for d in self.equality if seq < d.seq and (d.unpartitioned or _same_partition(d.file, f))
+            d.file
+            for d in self.equality
+            if seq < d.seq
+            and (d.unpartitioned or _same_partition(d.file, f))
+            and _may_match(d.file, f, self.types)
         ]
         return position, equality
 
@@ -170,14 +163,73 @@ def _same_partition(delete: DataFile, data: DataFile) -> bool:
     return (delete.spec_id or 0) == (data.spec_id or 0) and _partition_key(delete) == _partition_key(data)
 
 
+def _may_match(delete: DataFile, data: DataFile, types: Mapping[int, IcebergType]) -> bool:
+    """Whether an equality delete file may delete a row of ``data``, by the two files' column stats.
+
+    As Iceberg's own planning does: a row is deleted only when each equality column matches, so one
+    column whose values cannot meet rules the file out: no NULL on one side (a NULL matches only a NULL)
+    and value ranges that do not overlap (or no value on one side). Missing stats, floats (NaN has no
+    bounds) and bounds written before a type promotion never rule a file out.
+    """
+    for field_id in delete.equality_ids or ():
+        field_type = types.get(field_id)
+        if field_type is None:
+            return True
+        d_null, d_value = _has(delete, field_id)
+        f_null, f_value = _has(data, field_id)
+        if d_null and f_null:
+            continue
+        if d_value and f_value:
+            d_range, f_range = _bounds(delete, field_id, field_type), _bounds(data, field_id, field_type)
+            if d_range is None or f_range is None or not (d_range[1] < f_range[0] or f_range[1] < d_range[0]):
+                continue
+        return False
+    return True
+
+
+def _has(f: DataFile, field_id: int) -> tuple[bool, bool]:
+    """Whether the file may hold a NULL, and a value other than NULL, in a column (True when unknown)."""
+    nulls, values = _count(f.null_value_counts, field_id), _count(f.value_counts, field_id)
+    has_null = nulls is None or nulls > 0
+    has_value = nulls is None or values is None or values > nulls
+    return has_null, has_value
+
+
+def _count(counts: Mapping[int, int] | None, field_id: int) -> int | None:
+    return None if not counts or field_id not in counts else int(counts[field_id])
+
+
+def _bounds(f: DataFile, field_id: int, field_type: IcebergType) -> tuple[Any, Any] | None:
+    from pyiceberg.conversions import from_bytes
+    from pyiceberg.types import (
+        DateType,
+        DecimalType,
+        IntegerType,
+        LongType,
+        StringType,
+        TimestampType,
+        TimestamptzType,
+        TimeType,
+    )
+
+    comparable = (IntegerType, LongType, DateType, TimeType, TimestampType, TimestamptzType, DecimalType,
+                  StringType)  # fmt: skip
+    if not isinstance(field_type, comparable):
+        return None
+    lower, upper = (f.lower_bounds or {}).get(field_id), (f.upper_bounds or {}).get(field_id)
+    if lower is None or upper is None:
+        return None
+    try:
+        return from_bytes(field_type, lower), from_bytes(field_type, upper)
+    except Exception:  # bounds written before a type promotion (4 bytes for a long): unknown
+        return None
+
+
 def _may_reference(delete: DataFile, data: DataFile) -> bool:
     from pyiceberg.table.delete_file_index import _applies_to_data_file
 
     referenced = getattr(delete, "referenced_data_file", None)
     return referenced in (None, data.file_path) and _applies_to_data_file(delete, data)
-
-
-# -- planning ------------------------------------------------------------------------------------------
 
 
 def plan_snapshot(table: Table, snapshot_id: int) -> tuple[tuple[DataFile, ...], SnapshotDeletes | None]:
@@ -205,6 +257,7 @@ def plan_snapshot(table: Table, snapshot_id: int) -> tuple[tuple[DataFile, ...],
     position: list[_Delete] = []
     equality: list[_Delete] = []
     specs = table.metadata.specs()
+    types: dict[int, IcebergType] = {}
     for manifest_entries in entries:
         for entry in manifest_entries:
             f = entry.data_file
@@ -228,13 +281,15 @@ def plan_snapshot(table: Table, snapshot_id: int) -> tuple[tuple[DataFile, ...],
                 position.append(_Delete(f, seq))
             elif f.content == DataFileContent.EQUALITY_DELETES:
                 _check_equality(name, table.schema(), f)
+                for field_id in f.equality_ids or ():
+                    types[field_id] = table.schema().find_field(field_id).field_type
                 spec = specs.get(f.spec_id or 0)
                 equality.append(_Delete(f, seq, spec is None or spec.is_unpartitioned()))
             else:
                 raise InvalidInput(f"table {name} has a file of unknown content {f.content}: {f.file_path}")
     if not position and not equality:
         return tuple(files), None
-    return tuple(files), SnapshotDeletes(seqs, position, equality)
+    return tuple(files), SnapshotDeletes(seqs, position, equality, types)
 
 
 def _check_transforms(name: str, table: Table, spec_ids: set[int]) -> None:
@@ -264,7 +319,7 @@ def _check_equality(name: str, schema: Schema, delete: DataFile) -> None:
 
 def deletes_for(table: Table, snapshot_id: int, paths: Sequence[str]) -> AppliedDeletes | None:
     """The delete files of a snapshot that apply to its data files ``paths`` (None: none)."""
-    from .datafiles import planned_snapshot
+    from ..datafiles import planned_snapshot
 
     files, deletes = planned_snapshot(table, snapshot_id)
     if deletes is None:
@@ -272,129 +327,6 @@ def deletes_for(table: Table, snapshot_id: int, paths: Sequence[str]) -> Applied
     wanted = set(paths)
     applied = deletes.applying_to([f for f in files if f.file_path in wanted])
     return applied or None
-
-
-# -- applying in the engine ---------------------------------------------------------------------------
-
-
-#: Up to this many data files with position deletes, each is read on its own, filtered on its row number
-#: alone (each such read scans the delete files again); beyond, one read filters on a key made of the
-#: file's number and the row number (:func:`_positions`), and the delete files are read once.
-PER_FILE_POSITIONS = 16
-
-#: Bits of the row number in a position key: files of up to 2**40 rows (a trillion; a Parquet file of a
-#: data lake holds millions), and up to 2**24 files in one read.
-_ROW_BITS = 40
-
-
-def filtered_source(
-    engine: Engine, files: Sequence[str], structure: str, stored: Schema, deletes: AppliedDeletes
-) -> str:
-    """A read of ``files`` (the engine's file source) without the rows ``deletes`` remove.
-
-    Args:
-        engine: The engine.
-        files: The data files (paths as in the manifests).
-        structure: The ClickHouse structure the data files are read with.
-        stored: The schema with the names the files hold (the equality columns are read by them).
-        deletes: The delete files that apply (:meth:`SnapshotDeletes.applying_to`).
-    """
-    positioned = set(deletes.position_files)
-    reads: list[str] = []
-    if deletes.position and len(positioned) <= PER_FILE_POSITIONS:
-        plain = [f for f in files if f not in positioned]
-        if plain:
-            reads += _reads(engine, plain, structure, [_equality(engine, deletes, stored, plain)])
-        source = engine.file_source(list(deletes.position), _POSITION_STRUCTURE)
-        for f in (f for f in files if f in positioned):
-            rows = f"_row_number NOT IN (SELECT pos FROM {source} WHERE file_path = {quote_literal(f)})"
-            reads += _reads(engine, [f], structure, [rows, _equality(engine, deletes, stored, [f])])
-    else:
-        position = _positions(engine, deletes) if deletes.position else ""
-        reads += _reads(engine, files, structure, [position, _equality(engine, deletes, stored, files)])
-    return "(" + " UNION ALL ".join(reads) + ")"
-
-
-def _reads(engine: Engine, files: Sequence[str], structure: str, conditions: list[str]) -> list[str]:
-    where = " AND ".join(c for c in conditions if c)
-    where = f" WHERE {where}" if where else ""
-    source = engine.file_source(list(files), structure)
-    if not source.startswith("(") or not where:
-        return [f"SELECT * FROM {source}{where}"]
-    # Paths no single call can list (a glob character in a name): one filtered read per file, so that
-    # the virtual columns are the file's.
-    return [f"SELECT * FROM {engine.file_source([f], structure)}{where}" for f in files]
-
-
-def _positions(engine: Engine, deletes: AppliedDeletes) -> str:
-    """The rows kept by position deletes, over several files.
-
-    Each data file with deletes gets a number (1, 2, ...; 0 for the others), and a row the key
-    ``number << 40 | row number``: one integer, hashed far faster than a (path, row number) pair (which
-    cost 4 to 8 times the plain read, measured). The delete files are read once.
-    """
-    from .rowlevel import engine_path
-
-    files = deletes.position_files
-    if len(files) >= 1 << (64 - _ROW_BITS):
-        raise InvalidInput(f"too many data files with position deletes in one read ({len(files)})")
-    numbers = "[" + ", ".join(str(i) for i in range(1, len(files) + 1)) + "]"
-
-    def key(path: str, paths: Iterable[str], row: str) -> str:
-        listed = "[" + ", ".join(quote_literal(p) for p in paths) + "]"
-        number = f"toUInt64(transform({path}, {listed}, {numbers}, 0))"
-        return f"bitOr(bitShiftLeft({number}, {_ROW_BITS}), {row})"
-
-    manifest = ", ".join(quote_literal(p) for p in files)
-    deleted = (
-        f"SELECT {key('file_path', files, 'pos')} "
-        f"FROM {engine.file_source(list(deletes.position), _POSITION_STRUCTURE)} "
-        f"WHERE file_path IN ({manifest})"
-    )
-    return f"{key('_path', (engine_path(p) for p in files), '_row_number')} NOT IN ({deleted})"
-
-
-def _equality(engine: Engine, deletes: AppliedDeletes, stored: Schema, files: Sequence[str]) -> str:
-    """The rows of ``files`` kept by the equality deletes ("" when none applies to them)."""
-    from ..arrowtypes import iceberg_to_clickhouse, nullable
-    from .rowlevel import engine_path
-
-    parts: list[str] = []
-    reading = set(files)
-    for group in deletes.equality:
-        applies = reading & set(group.files)
-        if not applies:
-            continue
-        columns = [stored.find_field(i) for i in group.field_ids]
-        structure = quote_literal(
-            ", ".join(
-                f"{quote_identifier(c.name)} {nullable(iceberg_to_clickhouse(c.field_type))}" for c in columns
-            )
-        )
-        source = engine.file_source(list(group.deletes), structure)
-        if len(columns) == 1:
-            # A NULL in a delete row matches a NULL: the NULL case is one scalar subquery.
-            c = quote_identifier(columns[0].name)
-            found = (
-                f"(ifNull({c} IN (SELECT {c} FROM {source}), 0) OR "
-                f"(isNull({c}) AND (SELECT count() FROM {source} WHERE isNull({c})) > 0))"
-            )
-        else:
-            keys = ", ".join(_null_safe(quote_identifier(c.name), c.required) for c in columns)
-            found = f"({keys}) IN (SELECT {keys} FROM {source})"
-        if applies == reading:
-            parts.append(f"NOT {found}")
-        else:
-            paths = ", ".join(quote_literal(engine_path(p)) for p in sorted(applies))
-            parts.append(f"NOT (_path IN ({paths}) AND {found})")
-    return " AND ".join(parts)
-
-
-def _null_safe(column: str, required: bool) -> str:
-    if required:
-        return column
-    # NULL matches NULL in an equality delete: compare (is null, value or the type's default).
-    return f"isNull({column}), ifNull({column}, defaultValueOfArgumentType(assumeNotNull({column})))"
 
 
 def scan_tasks(table: Table, snapshot_id: int) -> tuple[list[FileScanTask], SnapshotDeletes | None]:
@@ -405,73 +337,12 @@ def scan_tasks(table: Table, snapshot_id: int) -> tuple[list[FileScanTask], Snap
     """
     from pyiceberg.table import FileScanTask
 
-    from .datafiles import planned_snapshot
+    from ..datafiles import planned_snapshot
 
     files, deletes = planned_snapshot(table, snapshot_id)
     if deletes is None:
         return [FileScanTask(f) for f in files], None
     return [FileScanTask(f, set(deletes.for_file(f)[0])) for f in files], deletes
-
-
-# -- applying in Arrow (compaction) --------------------------------------------------------------------
-
-
-def without_equality_deleted(table: Table, rows: pa.Table, deletes: Sequence[DataFile]) -> pa.Table:
-    """The rows of one data file (read with the current schema) less those its equality deletes remove."""
-    schema = table.schema()
-    for d in deletes:
-        names = [schema.find_column_name(i) or "" for i in d.equality_ids or ()]
-        rows = drop_equality_deleted(rows, read_equality_deletes(table, [d.file_path], names))
-    return rows
-
-
-def read_equality_deletes(table: Table, paths: Iterable[str], names: Sequence[str]) -> pa.Table:
-    """The rows of equality delete files, the columns ``names`` (the table's current names)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    parts = []
-    for path in paths:
-        with table.io.new_input(path).open() as stream:
-            rows = pq.read_table(stream)
-        by_id = _columns_by_field_id(rows)
-        schema = table.schema()
-        picked = {}
-        for n in names:
-            fid = schema.find_field(n).field_id
-            picked[n] = rows.column(by_id[fid]) if fid in by_id else rows.column(n)
-        parts.append(pa.table(picked))
-    return pa.concat_tables(parts, promote_options="permissive") if parts else pa.table({})
-
-
-def _columns_by_field_id(rows: pa.Table) -> dict[int, str]:
-    out: dict[int, str] = {}
-    for f in rows.schema:
-        raw = (f.metadata or {}).get(b"PARQUET:field_id")
-        if raw is not None and raw.decode().lstrip("-").isdigit():
-            out[int(raw)] = f.name
-    return out
-
-
-def drop_equality_deleted(rows: pa.Table, deleted: pa.Table) -> pa.Table:
-    """``rows`` without those whose values in ``deleted``'s columns are a row of ``deleted``.
-
-    A NULL in a delete row matches a NULL.
-    """
-    import pyarrow.compute as pc
-
-    names = deleted.column_names
-    if deleted.num_rows == 0 or rows.num_rows == 0:
-        return rows
-    if len(names) == 1:
-        values = deleted.column(0).combine_chunks().cast(rows.schema.field(names[0]).type)
-        hit = pc.is_in(rows.column(names[0]), value_set=values, skip_nulls=False)
-        return rows.filter(pc.invert(hit))
-    gone = set(zip(*(deleted.column(n).to_pylist() for n in names), strict=True))
-    keys = zip(*(rows.column(n).to_pylist() for n in names), strict=True)
-    import pyarrow as pa
-
-    return rows.filter(pa.array([k not in gone for k in keys], pa.bool_()))
 
 
 def applying_by_file(deletes: AppliedDeletes) -> Mapping[str, list[EqualityGroup]]:
