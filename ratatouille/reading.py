@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from .arrowtypes import empty_select, iceberg_to_clickhouse, nullable
 from .catalog import load_table
-from .errors import InvalidInput, NotFound
+from .errors import NotFound
 from .sqltext import TableRef, quote_identifier, quote_literal
 
 if TYPE_CHECKING:
@@ -257,7 +257,7 @@ def plan_read(resolved: ResolvedTable, row_filter: BooleanExpression | None = No
 
 
 def _deletes_for(resolved: ResolvedTable, files: tuple[str, ...]) -> AppliedDeletes | None:
-    """The row-level delete files that apply to ``files`` of the snapshot (see tables/deletes.py)."""
+    """The row-level delete files that apply to ``files`` of the snapshot (see :mod:`.tables.deletes`)."""
     from .tables.deletes import deletes_for
 
     assert resolved.snapshot_id is not None
@@ -329,7 +329,7 @@ def source_sql(engine: Engine, resolved: ResolvedTable, plan: ReadPlan | None = 
     files = list(plan.files if plan is not None else FILE_LISTS.get(resolved))
     if not files:
         return f"({empty_select(schema)})"
-    # Row-level deletes (tables/deletes.py): the read of the files, less the rows they remove.
+    # Row-level deletes (tables/deletes/): the read of the files, less the rows they remove.
     deletes = plan.deletes if plan is not None else _deletes_for(resolved, tuple(files))
     if deletes:
         return _source_less_deletes(engine, resolved, files, deletes)
@@ -339,20 +339,28 @@ def source_sql(engine: Engine, resolved: ResolvedTable, plan: ReadPlan | None = 
 def _source_less_deletes(
     engine: Engine, resolved: ResolvedTable, files: list[str], deletes: AppliedDeletes
 ) -> str:
-    from .fieldmapping import names_are_ids
+    from .fieldmapping import FILES_ALIAS, file_schemas, mapped_select, names_are_ids
     from .tables.deletes import filtered_source
 
     schema = resolved.schema
-    if not names_are_ids(resolved.table.metadata, schema):
-        name = resolved.ref.identifier
-        raise InvalidInput(
-            f"table {name} has row-level delete files and columns renamed or re-created in its history, "
-            f"which this reader does not read together yet: run rat.ice_compact({name!r}) first (it "
-            "applies the deletes)"
-        )
-    stored = physical_schema(schema)
-    source = filtered_source(engine, files, structure_of(stored), stored, deletes)
-    return f"(SELECT {logical_columns(schema, stored)} FROM {source})"
+    if names_are_ids(resolved.table.metadata, schema):
+        stored = physical_schema(schema)
+        source = filtered_source(engine, files, structure_of(stored), stored, deletes)
+        return f"(SELECT {logical_columns(schema, stored)} FROM {source})"
+    # Columns renamed or re-created: each kind of file (by its footer) is filtered with its own names,
+    # and the equality delete files are read by theirs (field ids match them all).
+    table = resolved.table
+    equality = [d for group in deletes.equality for d in group.deletes]
+    delete_schemas = dict(zip(equality, file_schemas(table, equality), strict=True)) if equality else None
+    kinds: dict[tuple[str, str], tuple[Schema, list[str]]] = {}
+    for path, stored in zip(files, file_schemas(table, files), strict=True):
+        kinds.setdefault(mapped_select(schema, stored), (stored, []))[1].append(path)
+    selects = [
+        f"SELECT {columns} FROM "
+        f"{filtered_source(engine, paths, structure, stored, deletes, delete_schemas)} AS {FILES_ALIAS}"
+        for (structure, columns), (stored, paths) in kinds.items()
+    ]
+    return "(" + " UNION ALL ".join(selects) + ")"
 
 
 def files_source(

@@ -285,7 +285,8 @@ def _read(
         parts = [
             without_equality_deleted(table, scan.to_table([t]), deletes.for_file(t.file)[1]) for t in group
         ]
-        return pa.concat_tables(parts)
+        # pyiceberg reads one file's strings as string, another's as large_string: unify (conform() casts).
+        return pa.concat_tables(parts, promote_options="permissive")
     except OSError as e:
         if head_snapshot_id(load_table(catalog, identifier, branch), branch) != head:
             raise CommitFailedException(f"{identifier}@{branch} moved while its files were read") from e

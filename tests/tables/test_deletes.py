@@ -46,9 +46,11 @@ def _ids(rat: Rat, sql: str) -> list[int]:
 
 
 def _file_holding(table: Any, first_id: int) -> str:
-    for task in table.scan().plan_files():
-        if task.file.lower_bounds and int.from_bytes(task.file.lower_bounds[1], "little") == first_id:
-            return str(task.file.file_path)
+    from ratatouille.tables.deletes import plan_snapshot
+
+    for f in plan_snapshot(table, table.metadata.current_snapshot_id)[0]:  # pyiceberg's scan refuses
+        if f.lower_bounds and int.from_bytes(f.lower_bounds[1], "little") == first_id:  # equality deletes
+            return str(f.file_path)
     raise AssertionError(f"no file starts at {first_id}")
 
 
@@ -237,19 +239,45 @@ def test_the_product_never_imports_the_delete_file_builders() -> None:
     assert found == []
 
 
-def test_a_refused_read_is_the_same_error_when_the_cache_would_fill(rat: Rat) -> None:
-    # Deletes on a table with a renamed column are refused; a second read (which fills the snapshot
-    # cache) once turned that into a cache warning before failing the same way.
+def test_deletes_on_a_table_with_renamed_and_re_created_columns_match_by_field_id(rat: Rat) -> None:
+    # v renamed to label, then a new v: position and equality deletes find their rows by field id, in
+    # files written before and after, and the equality delete file holds the column's old name.
     table = _table(rat, "bronze.ren", [range(0, 5)])
-    with table.update_schema() as update:
+    commit_equality_deletes(table, {"v": ["v1"]})  # names v, field 2: written before the rename
+    with (table := rat.session.catalog.load_table("bronze.ren")).update_schema() as update:
         update.rename_column("v", "label")
+    with (table := rat.session.catalog.load_table("bronze.ren")).update_schema() as update:
+        update.add_column("v", StringType())
     table = rat.session.catalog.load_table("bronze.ren")
-    commit_position_deletes(table, {_file_holding(table, 0): [1]})
-    for _ in range(3):
-        with pytest.raises(InvalidInput, match="ice_compact"):
-            rat.arrow("SELECT * FROM {bronze.ren}")
-    assert rat.ice_compact("bronze.ren")["delete_files_removed"] == 1
-    assert rat.arrow("SELECT id, label FROM {bronze.ren} ORDER BY id")["id"].to_pylist() == [0, 2, 3, 4]
+    arrow = table.schema().as_arrow()
+    table.append(
+        pa.table({"id": [5, 6, 7], "label": ["v5", "v6", "v7"], "v": ["new", None, "x"]}, schema=arrow)
+    )
+    table = rat.session.catalog.load_table("bronze.ren")
+    commit_position_deletes(table, {_file_holding(table, 0): [3], _file_holding(table, 5): [2]})
+    commit_equality_deletes(rat.session.catalog.load_table("bronze.ren"), {"label": ["v6"]})
+    expected = {"id": [0, 2, 4, 5], "label": ["v0", "v2", "v4", "v5"], "v": [None, None, None, "new"]}
+    for _ in range(3):  # the second read fills the snapshot cache, the third reads it
+        got = rat.arrow("SELECT id, label, v FROM {bronze.ren} ORDER BY id").to_pydict()
+        assert got == expected
+    assert rat.ice_compact("bronze.ren")["delete_files_removed"] == 3
+    assert rat.arrow("SELECT id, label, v FROM {bronze.ren} ORDER BY id").to_pydict() == expected
+
+
+def test_a_read_the_files_refuse_is_the_same_error_when_the_cache_would_fill(
+    rat: Rat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ratatouille.sql import expansion
+
+    _table(rat, "bronze.refused", [range(0, 5)])
+
+    def refuse(*_: Any, **__: Any) -> str:
+        raise InvalidInput("table bronze.refused cannot be read here")
+
+    monkeypatch.setattr(expansion, "source_sql", refuse)  # both the cache's fill and the files' read
+    for _ in range(2):  # the error itself, never a CacheWarning first
+        with pytest.raises(InvalidInput, match="cannot be read here"):
+            rat.query("SELECT * FROM {bronze.refused}")
 
 
 def _equality_targets(rat: Rat, name: str) -> list[str]:

@@ -9,7 +9,7 @@ delete row matches a NULL. What that costs is measured in ``bench/bench_deletes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ...errors import InvalidInput
@@ -37,7 +37,12 @@ _ROW_BITS = 40
 
 
 def filtered_source(
-    engine: Engine, files: Sequence[str], structure: str, stored: Schema, deletes: AppliedDeletes
+    engine: Engine,
+    files: Sequence[str],
+    structure: str,
+    stored: Schema,
+    deletes: AppliedDeletes,
+    delete_schemas: Mapping[str, Schema] | None = None,
 ) -> str:
     """A read of ``files`` (the engine's file source) without the rows ``deletes`` remove.
 
@@ -45,22 +50,25 @@ def filtered_source(
         engine: The engine.
         files: The data files (paths as in the manifests).
         structure: The ClickHouse structure the data files are read with.
-        stored: The schema with the names the files hold (the equality columns are read by them).
+        stored: The schema the files hold (names and field ids; the equality columns are found in it).
         deletes: The delete files that apply (:meth:`SnapshotDeletes.applying_to`).
+        delete_schemas: Each equality delete file's own schema (from its footer), where its names may
+            differ from ``stored``'s (a column renamed since); omitted, they are ``stored``'s.
     """
     positioned = set(deletes.position_files)
     plain = [f for f in files if f not in positioned]
     with_positions = [f for f in files if f in positioned]
     reads: list[str] = []
     if plain:  # files no position delete names: no row number to look up
-        reads += _reads(engine, plain, structure, [_equality(engine, deletes, stored, plain)])
+        reads += _reads(engine, plain, structure, [_equality(engine, deletes, stored, plain, delete_schemas)])
     if len(with_positions) <= PER_FILE_POSITIONS:
         source = engine.file_source(list(deletes.position), _POSITION_STRUCTURE) if with_positions else ""
         for f in with_positions:
             rows = f"_row_number NOT IN (SELECT pos FROM {source} WHERE file_path = {quote_literal(f)})"
-            reads += _reads(engine, [f], structure, [rows, _equality(engine, deletes, stored, [f])])
+            equality = _equality(engine, deletes, stored, [f], delete_schemas)
+            reads += _reads(engine, [f], structure, [rows, equality])
     else:
-        equality = _equality(engine, deletes, stored, with_positions)
+        equality = _equality(engine, deletes, stored, with_positions, delete_schemas)
         reads += _reads(engine, with_positions, structure, [_positions(engine, deletes), equality])
     return "(" + " UNION ALL ".join(reads) + ")"
 
@@ -104,8 +112,19 @@ def _positions(engine: Engine, deletes: AppliedDeletes) -> str:
     return f"{key('_path', (engine_path(p) for p in files), '_row_number')} NOT IN ({deleted})"
 
 
-def _equality(engine: Engine, deletes: AppliedDeletes, stored: Schema, files: Sequence[str]) -> str:
-    """The rows of ``files`` kept by the equality deletes ("" when none applies to them)."""
+def _equality(
+    engine: Engine,
+    deletes: AppliedDeletes,
+    stored: Schema,
+    files: Sequence[str],
+    delete_schemas: Mapping[str, Schema] | None = None,
+) -> str:
+    """The rows of ``files`` kept by the equality deletes ("" when none applies to them).
+
+    Columns are matched by field id: on the data side through ``stored`` (a field the files lack is
+    NULL there), on the delete side through each delete file's own schema (``delete_schemas``, from its
+    footer; without it, the delete files hold the names ``stored`` does).
+    """
     from ...arrowtypes import iceberg_to_clickhouse, nullable
     from ..rowlevel import engine_path
 
@@ -115,29 +134,61 @@ def _equality(engine: Engine, deletes: AppliedDeletes, stored: Schema, files: Se
         applies = reading & set(group.files)
         if not applies:
             continue
-        columns = [stored.find_field(i) for i in group.field_ids]
-        structure = quote_literal(
-            ", ".join(
-                f"{quote_identifier(c.name)} {nullable(iceberg_to_clickhouse(c.field_type))}" for c in columns
-            )
-        )
-        source = engine.file_source(list(group.deletes), structure)
-        if len(columns) == 1:
+        source = _deleted_keys(engine, group.deletes, group.field_ids, stored, delete_schemas)
+        by_id = {f.field_id: f for f in stored.fields}
+        data: list[tuple[str, bool]] = []
+        for field_id in group.field_ids:
+            found = by_id.get(field_id)
+            if found is not None:
+                data.append((quote_identifier(found.name), found.required))
+            else:  # a column added after these files were written: NULL in them
+                schema = delete_schemas[group.deletes[0]] if delete_schemas is not None else stored
+                ch_type = nullable(iceberg_to_clickhouse(schema.find_field(field_id).field_type))
+                data.append((f"CAST(NULL, {quote_literal(ch_type)})", False))
+        keys = [f"_rat_k{i}" for i in range(len(data))]
+        if len(data) == 1:
             # A NULL in a delete row matches a NULL: the NULL case is one scalar subquery.
-            c = quote_identifier(columns[0].name)
-            found = (
-                f"(ifNull({c} IN (SELECT {c} FROM {source}), 0) OR "
-                f"(isNull({c}) AND (SELECT count() FROM {source} WHERE isNull({c})) > 0))"
+            c, k = data[0][0], keys[0]
+            found_sql = (
+                f"(ifNull({c} IN (SELECT {k} FROM {source}), 0) OR "
+                f"(isNull({c}) AND (SELECT count() FROM {source} WHERE isNull({k})) > 0))"
             )
         else:
-            keys = ", ".join(_null_safe(quote_identifier(c.name), c.required) for c in columns)
-            found = f"({keys}) IN (SELECT {keys} FROM {source})"
+            left = ", ".join(_null_safe(c, required) for c, required in data)
+            right = ", ".join(_null_safe(k, False) for k in keys)
+            found_sql = f"({left}) IN (SELECT {right} FROM {source})"
         if applies == reading:
-            parts.append(f"NOT {found}")
+            parts.append(f"NOT {found_sql}")
         else:
             paths = ", ".join(quote_literal(engine_path(p)) for p in sorted(applies))
-            parts.append(f"NOT (_path IN ({paths}) AND {found})")
+            parts.append(f"NOT (_path IN ({paths}) AND {found_sql})")
     return " AND ".join(parts)
+
+
+def _deleted_keys(
+    engine: Engine,
+    paths: Sequence[str],
+    field_ids: Sequence[int],
+    stored: Schema,
+    delete_schemas: Mapping[str, Schema] | None,
+) -> str:
+    """The delete files' rows as columns ``_rat_k0``, ``_rat_k1``... (one per equality field id)."""
+    from ...arrowtypes import iceberg_to_clickhouse, nullable
+
+    layouts: dict[str, list[str]] = {}
+    for path in paths:
+        schema = delete_schemas[path] if delete_schemas is not None else stored
+        fields = [schema.find_field(i) for i in field_ids]
+        structure = ", ".join(
+            f"{quote_identifier(f.name)} {nullable(iceberg_to_clickhouse(f.field_type))}" for f in fields
+        )
+        select = ", ".join(f"{quote_identifier(f.name)} AS _rat_k{i}" for i, f in enumerate(fields))
+        layouts.setdefault(f"{select}\0{structure}", []).append(path)
+    selects = []
+    for layout, group in layouts.items():
+        select, structure = layout.split("\0")
+        selects.append(f"SELECT {select} FROM {engine.file_source(group, quote_literal(structure))}")
+    return "(" + " UNION ALL ".join(selects) + ")"
 
 
 def _null_safe(column: str, required: bool) -> str:
