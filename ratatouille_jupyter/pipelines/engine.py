@@ -32,7 +32,7 @@ from typing import Any
 
 _ENGINE_NAME = "ratatouille"
 
-_HOOK = '''\
+_HOOK = """\
 # Run by ratatouille when the kernel of a pipeline run starts: keeps `rat` on the run's branch and stamps
 # the running cell on every snapshot the run commits.
 def _rat_pipeline_hook():
@@ -66,7 +66,7 @@ def _rat_pipeline_hook():
 
 _rat_pipeline_hook()
 del _rat_pipeline_hook
-'''
+"""
 
 
 @dataclass(frozen=True)
