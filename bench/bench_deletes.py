@@ -10,7 +10,24 @@ off (every read decodes the files); medians of ``--repeat``. Target: ratio to th
 
 Figures go to ``bench/results/deletes.json`` (``--quick``: ``bench/results/deletes-quick.json``).
 
+``--sweep``: the ratio (with delete files / compacted, cache off, interleaved, medians of ``--repeat``)
+for both kinds of delete files and both queries, in three parts:
+
+- against the fraction deleted: 0.1%, 1%, 5%, 20% of 4M rows in 8 files (each point a copy of one
+  table with one delete file);
+- against the table's size: 1M, 4M, 16M rows at 1%, in files of 1M rows;
+- against history: the 4M-row table after 1, 4 and 16 delete commits (one delete file each, 0.25% of
+  the rows picked anew each time), each against its snapshot compacted; then the table compacted in
+  place (``rat.ice_compact``) against the last of these.
+
+Sizes are chosen to keep the sweep to about 2.5 minutes on a 2-core machine (the 16M-row table is the
+largest; a 10M-row default table in the size part would add little). ``--quick``: a quarter of the rows
+(1M in 4 files; 250k, 1M, 4M in files of 250k). Figures go to ``bench/results/deletes-sweep.json`` and
+``docs/img/deletes.png`` (``--quick``: ``bench/results/deletes-sweep-quick.json`` and ``.png``,
+git-ignored).
+
 ``python bench/bench_deletes.py [--quick] [--rows 10000000] [--files 10] [--repeat 5]``
+``python bench/bench_deletes.py --sweep [--quick] [--repeat 5]``
 """
 
 from __future__ import annotations
@@ -38,6 +55,7 @@ from ratatouille.session import Lakehouse
 from ratatouille.testing import commit_equality_deletes, commit_position_deletes
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 TARGET_RATIO = 1.5
 DELETED = 0.01
 QUERIES = {
@@ -52,18 +70,18 @@ def build(rat: Rat, name: str, rows: int, files: int) -> None:
         rat.session.write(make_rows(start, min(per, rows - start)), name, mode="append")
 
 
-def with_deletes(rat: Rat, name: str, rows: int, kind: str, seed: int) -> None:
-    """1% of the rows deleted by one delete file (``position`` or ``equality`` on ``id``)."""
+def with_deletes(rat: Rat, name: str, rows: int, kind: str, seed: int, fraction: float = DELETED) -> None:
+    """``fraction`` of the rows (1%) deleted by one delete file (``position`` or ``equality`` on ``id``)."""
     rng = np.random.default_rng(seed)
     table = rat.session.catalog.load_table(name)
     if kind == "equality":
-        ids = rng.choice(rows, int(rows * DELETED), replace=False)
+        ids = rng.choice(rows, int(rows * fraction), replace=False)
         commit_equality_deletes(table, {"id": sorted(int(i) for i in ids)})
         return
     positions: dict[str, list[int]] = {}
     for task in table.scan().plan_files():
         n = task.file.record_count
-        picked = rng.choice(n, int(n * DELETED), replace=False)
+        picked = rng.choice(n, int(n * fraction), replace=False)
         positions[task.file.file_path] = sorted(int(p) for p in picked)
     commit_position_deletes(table, positions)
 
@@ -74,12 +92,190 @@ def same_files_copy(rat: Rat, name: str, copy: str) -> None:
     rat.session.catalog.register_table(copy, table.metadata_location)
 
 
-def compacted_copy(rat: Rat, name: str, copy: str) -> None:
+def compacted_copy(rat: Rat, name: str, copy: str, delete_files: int = 1) -> None:
     """``copy``: the same snapshot registered again, then compacted into plain files."""
     table = rat.session.catalog.load_table(name)
     rat.session.catalog.register_table(copy, table.metadata_location)
     report_ = rat.ice_compact(copy)
-    assert report_["delete_files_removed"] == 1, report_
+    assert report_["delete_files_removed"] == delete_files, report_
+
+
+# -- the sweep -------------------------------------------------------------------------------------------
+
+KINDS = ("position", "equality")
+SWEEP = {
+    "full": {"rows": 4_000_000, "files": 8, "fractions": [0.001, 0.01, 0.05, 0.2],
+             "sizes": [1_000_000, 4_000_000, 16_000_000], "rows_per_file": 1_000_000,
+             "commits": [1, 4, 16], "step": 0.0025},
+    "quick": {"rows": 1_000_000, "files": 4, "fractions": [0.001, 0.01, 0.05, 0.2],
+              "sizes": [250_000, 1_000_000, 4_000_000], "rows_per_file": 250_000,
+              "commits": [1, 4, 16], "step": 0.0025},
+}  # fmt: skip
+
+
+def measure(rat: Rat, name: str, plain: str, repeat: int) -> dict[str, tuple[float, float]]:
+    """Each query on ``name`` (with delete files) and ``plain`` (compacted), interleaved: medians."""
+    out = {}
+    for label, sql in QUERIES.items():
+        ours_sql, base_sql = sql.format(t=f"{{{name}}}"), sql.format(t=f"{{{plain}}}")
+        key = "n" if label == "filtered" else "category"
+        assert rat.arrow(ours_sql).sort_by(key).equals(rat.arrow(base_sql).sort_by(key)), (
+            f"{name} {label}: the table with delete files and its compaction differ"
+        )
+        ours, base = [], []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            rat.arrow(ours_sql)
+            ours.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            rat.arrow(base_sql)
+            base.append(time.perf_counter() - t0)
+        out[label] = (statistics.median(ours), statistics.median(base))
+    return out
+
+
+def record(panel: dict[str, Any], kind: str, at: str, measured: dict[str, tuple[float, float]]) -> None:
+    for label, (o, b) in measured.items():
+        case = panel["cases"].setdefault(
+            f"{kind}/{label}", {"with_deletes_s": [], "compacted_s": [], "ratio": []}
+        )
+        case["with_deletes_s"].append(o)
+        case["compacted_s"].append(b)
+        case["ratio"].append(o / b)
+        report(f"{kind} {label}, {at}", o, b, "compacted", f"<= {TARGET_RATIO}")
+
+
+def sweep_fraction(rat: Rat, base: str, p: dict[str, Any], repeat: int) -> dict[str, Any]:
+    """(a) The fraction deleted, at one size: each point a copy of ``base`` with one delete file."""
+    rows, panel = p["rows"], {"x": p["fractions"], "rows": p["rows"], "files": p["files"], "cases": {}}
+    for kind in KINDS:
+        for i, fraction in enumerate(p["fractions"]):
+            name = f"bench.frac_{kind}_{i}"
+            same_files_copy(rat, base, name)
+            with_deletes(rat, name, rows, kind, seed=7 + i, fraction=fraction)
+            compacted_copy(rat, name, f"{name}_compacted")
+            measured = measure(rat, name, f"{name}_compacted", repeat)
+            record(panel, kind, f"{fraction:.1%} of {_short(rows)}", measured)
+    return panel
+
+
+def sweep_size(rat: Rat, p: dict[str, Any], repeat: int) -> dict[str, Any]:
+    """(b) The table's size at 1% deleted, files of ``rows_per_file`` rows."""
+    panel: dict[str, Any] = {"x": p["sizes"], "rows_per_file": p["rows_per_file"], "cases": {}}
+    for rows in p["sizes"]:
+        base = f"bench.size_{_short(rows).replace('.', '_')}"
+        build(rat, base, rows, max(1, rows // p["rows_per_file"]))
+        for kind in KINDS:
+            name = f"{base}_{kind}"
+            same_files_copy(rat, base, name)
+            with_deletes(rat, name, rows, kind, seed=7)
+            compacted_copy(rat, name, f"{name}_compacted")
+            record(panel, kind, f"1% of {_short(rows)}", measure(rat, name, f"{name}_compacted", repeat))
+    return panel
+
+
+def sweep_history(rat: Rat, base: str, p: dict[str, Any], repeat: int) -> dict[str, Any]:
+    """(c) One table after 1, 4, 16 delete commits (one delete file each), then compacted in place."""
+    rows, commits = p["rows"], p["commits"]
+    panel: dict[str, Any] = {
+        "x": [*commits, "compacted"], "rows": rows, "files": p["files"], "step": p["step"],
+        "rows_left": {}, "cases": {},
+    }  # fmt: skip
+    for kind in KINDS:
+        name = f"bench.hist_{kind}"
+        same_files_copy(rat, base, name)
+        left = panel["rows_left"][kind] = []
+        for n in range(1, commits[-1] + 1):
+            with_deletes(rat, name, rows, kind, seed=100 + n, fraction=p["step"])
+            if n in commits:
+                plain = f"{name}_{n}_compacted"
+                compacted_copy(rat, name, plain, delete_files=n)
+                left.append(int(rat.arrow(f"SELECT count() AS n FROM {{{plain}}}")["n"][0].as_py()))
+                record(panel, kind, f"{n} delete files", measure(rat, name, plain, repeat))
+        report_ = rat.ice_compact(name)
+        assert report_["delete_files_removed"] == commits[-1], report_
+        left.append(left[-1])
+        measured = measure(rat, name, plain, repeat)
+        record(panel, kind, f"{commits[-1]} delete files, then ice_compact", measured)
+    return panel
+
+
+def plot(sweep: dict[str, Any], path: Path) -> None:
+    """Three panels, the ratio with deletes / compacted against fraction, size and history."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        from matplotlib import ticker
+    except ImportError:
+        print("skipped: plot (matplotlib not installed: pip install -e '.[bench]')", flush=True)
+        return
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.4), constrained_layout=True)
+    colors = {"position": "C0", "equality": "C3"}
+    styles = {"aggregate": ("o", "-"), "filtered": ("s", "--")}
+    frac, size, hist = sweep["fraction"], sweep["size"], sweep["history"]
+    last = hist["x"][-2]
+    panels = [
+        (frac, [x * 100 for x in frac["x"]], [f"{x * 100:g}%" for x in frac["x"]], "log",
+         "fraction of the rows deleted", f"vs fraction deleted ({_short(frac['rows'])} rows, "
+         f"{frac['files']} files)"),
+        (size, size["x"], [_short(x) for x in size["x"]], "log", "table size (rows)",
+         f"vs table size (1% deleted, {_short(size['rows_per_file'])}-row files)"),
+        (hist, list(range(len(hist["x"]))), [*(str(x) for x in hist["x"][:-1]), f"{last}, then\nice_compact"],
+         "linear", "delete commits (one delete file each)",
+         f"vs history (+{hist['step']:.2%} deleted per commit)"),
+    ]  # fmt: skip
+    top = max(r for panel in (frac, size, hist) for c in panel["cases"].values() for r in c["ratio"])
+    for ax, (data, xs, ticks, scale, xlabel, title) in zip(axes, panels, strict=True):
+        ax.axhline(TARGET_RATIO, color="black", linestyle=":", linewidth=1.5, label=f"target {TARGET_RATIO}")
+        ax.axhline(1.0, color="grey", linewidth=0.8, alpha=0.6)
+        for kind in KINDS:
+            for label, (marker, line) in styles.items():
+                ratios = data["cases"][f"{kind}/{label}"]["ratio"]
+                ax.plot(
+                    xs, ratios, marker=marker, linestyle=line, color=colors[kind], label=f"{kind}, {label}"
+                )
+        ax.set_xscale(scale)
+        ax.set_xticks(xs, ticks)
+        ax.xaxis.set_minor_locator(ticker.NullLocator())
+        ax.set_ylim(0, top * 1.1)
+        ax.set_xlabel(xlabel)
+        ax.set_title(title, fontsize="medium")
+        ax.grid(True, alpha=0.3)
+    axes[0].set_ylabel("time with delete files / compacted")
+    axes[0].legend(fontsize="small")
+    fig.suptitle("row-level deletes: read cost against the same table compacted (snapshot cache off)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    print(f"plot: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}", flush=True)
+
+
+def run_sweep(quick: bool, repeat: int) -> int:
+    p = SWEEP["quick" if quick else "full"]
+    started = time.perf_counter()
+    sweep: dict[str, Any] = {"quick": quick, "repeat": repeat, "target": TARGET_RATIO}
+    with tempfile.TemporaryDirectory() as home:
+        lh = Lakehouse(Settings.for_home(Path(home)))
+        rat = Rat(lh)
+        lh.engine.cache.set_limit(0)  # every read decodes the files
+        base = "bench.sweep_base"
+        print(f"  building {base}: {p['rows']:,} rows in {p['files']} files", flush=True)
+        build(rat, base, p["rows"], p["files"])
+        sweep["fraction"] = sweep_fraction(rat, base, p, repeat)
+        sweep["size"] = sweep_size(rat, p, repeat)
+        sweep["history"] = sweep_history(rat, base, p, repeat)
+        lh.close()
+    sweep["seconds"] = time.perf_counter() - started
+    sweep["peak_rss_mb"] = peak_rss_mb()
+    sweep["machine"] = platform.platform()
+    suffix = "-quick" if quick else ""
+    out = HERE / "results" / f"deletes-sweep{suffix}.json"
+    out.write_text(json.dumps(sweep, indent=2) + "\n")
+    print(f"  {sweep['seconds']:.0f} s, peak memory {sweep['peak_rss_mb']:,.0f} MB; wrote {out}", flush=True)
+    plot(sweep, HERE / "results" / "deletes-sweep-quick.png" if quick else ROOT / "docs/img/deletes.png")
+    return 0
 
 
 def main() -> int:
@@ -88,7 +284,10 @@ def main() -> int:
     parser.add_argument("--rows", type=int)
     parser.add_argument("--files", type=int)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--sweep", action="store_true", help="the ratio against fraction, size and history")
     args = parser.parse_args()
+    if args.sweep:
+        return run_sweep(args.quick, args.repeat)
     rows = args.rows or (1_000_000 if args.quick else 10_000_000)
     files = args.files or (4 if args.quick else 10)
     results: dict[str, Any] = {
