@@ -113,24 +113,33 @@ SWEEP = {
 }  # fmt: skip
 
 
+def same_rows(rat: Rat, label: str, ours_sql: str, base_sql: str, what: str) -> None:
+    """The query gives the same rows on the table with delete files and on its compaction."""
+    key = "n" if label == "filtered" else "category"
+    assert rat.arrow(ours_sql).sort_by(key).equals(rat.arrow(base_sql).sort_by(key)), (
+        f"{what} {label}: the table with delete files and its compaction differ"
+    )
+
+
+def interleaved(rat: Rat, queries: dict[str, str], repeat: int) -> dict[str, float]:
+    """The median seconds of each query, the queries run in turn ``repeat`` times."""
+    times: dict[str, list[float]] = {k: [] for k in queries}
+    for _ in range(repeat):
+        for k, sql in queries.items():
+            t0 = time.perf_counter()
+            rat.arrow(sql)
+            times[k].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def measure(rat: Rat, name: str, plain: str, repeat: int) -> dict[str, tuple[float, float]]:
     """Each query on ``name`` (with delete files) and ``plain`` (compacted), interleaved: medians."""
     out = {}
     for label, sql in QUERIES.items():
         ours_sql, base_sql = sql.format(t=f"{{{name}}}"), sql.format(t=f"{{{plain}}}")
-        key = "n" if label == "filtered" else "category"
-        assert rat.arrow(ours_sql).sort_by(key).equals(rat.arrow(base_sql).sort_by(key)), (
-            f"{name} {label}: the table with delete files and its compaction differ"
-        )
-        ours, base = [], []
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            rat.arrow(ours_sql)
-            ours.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            rat.arrow(base_sql)
-            base.append(time.perf_counter() - t0)
-        out[label] = (statistics.median(ours), statistics.median(base))
+        same_rows(rat, label, ours_sql, base_sql, name)
+        m = interleaved(rat, {"ours": ours_sql, "base": base_sql}, repeat)
+        out[label] = (m["ours"], m["base"])
     return out
 
 
@@ -316,23 +325,9 @@ def main() -> int:
             for label, sql in QUERIES.items():
                 ours_sql, base_sql = sql.format(t=f"{{{name}}}"), sql.format(t=f"{{{plain}}}")
                 same_sql = sql.format(t=f"{{{same}}}")
-                assert (
-                    rat.arrow(ours_sql)
-                    .sort_by("n" if label == "filtered" else "category")
-                    .equals(rat.arrow(base_sql).sort_by("n" if label == "filtered" else "category"))
-                ), f"{kind} {label}: the table with delete files and its compaction differ"
-                ours, base, like = [], [], []
-                for _ in range(args.repeat):
-                    t0 = time.perf_counter()
-                    rat.arrow(ours_sql)
-                    ours.append(time.perf_counter() - t0)
-                    t0 = time.perf_counter()
-                    rat.arrow(base_sql)
-                    base.append(time.perf_counter() - t0)
-                    t0 = time.perf_counter()
-                    rat.arrow(same_sql)
-                    like.append(time.perf_counter() - t0)
-                o, b, s = statistics.median(ours), statistics.median(base), statistics.median(like)
+                same_rows(rat, label, ours_sql, base_sql, kind)
+                m = interleaved(rat, {"ours": ours_sql, "base": base_sql, "same": same_sql}, args.repeat)
+                o, b, s = m["ours"], m["base"], m["same"]
                 case = f"{kind} deletes {label} ({_short(rows)} rows)"
                 report(case, o, b, "compacted", f"<= {TARGET_RATIO}")
                 report(case, o, s, "same files", "(like with like)")
