@@ -70,6 +70,9 @@ CHECKS: dict[str, Check] = {
                               "then an append of a deleted id (oracle: iceberg-rust); and after "
                               "`ice_compact`",
                               "pyiceberg's own scan refuses equality deletes"),
+    "deletes_after_rename": Check("equality deletes", READ, EQUAL, "an equality delete file on `v`, "
+                                  "then `v` renamed to `label`, an append and a position delete "
+                                  "(oracle: iceberg-rust); and after `ice_compact`"),
     "spec_evolution": Check("spec evolution", READ, EQUAL, "identity(region), then day(ts) added and "
                             "region removed; full read and a pruned read"),
     "spec_evolution_replaced": Check("spec evolution", READ, EQUAL,

@@ -29,6 +29,7 @@ from pyiceberg.types import (
 )
 
 from ratatouille import Rat
+from ratatouille.tables.deletes import plan_snapshot
 from tests.interop.outcomes import check, marks
 from tests.interop.support import (
     assert_same,
@@ -215,6 +216,31 @@ def test_equality_deletes(rat: Rat, catalog: Catalog) -> None:
     assert sorted(expected.column("id").to_pylist()) == sorted([*kept, 4])
     assert_same(rat_read(rat, "bronze.eq"), expected)
     _compacted_reads_the_same(rat, catalog, "bronze.eq", expected)
+
+
+@check("deletes_after_rename")
+def test_deletes_after_a_rename(rat: Rat, catalog: Catalog) -> None:
+    from ratatouille.testing import commit_position_deletes
+
+    data = pa.table({"id": pa.array(range(10), pa.int64()), "v": [f"v{i}" for i in range(10)]})
+    table = catalog.create_table("bronze.eqr", schema=data.schema)
+    table.append(data)
+    commit_equality_deletes(catalog.load_table("bronze.eqr"), "v", ["v1", "v4"])  # holds the name v
+    with catalog.load_table("bronze.eqr").update_schema() as update:
+        update.rename_column("v", "label")
+    table = catalog.load_table("bronze.eqr")
+    table.append(pa.table({"id": pa.array([10, 11], pa.int64()), "label": ["v10", "v4"]}))
+    table = catalog.load_table("bronze.eqr")
+    first = next(
+        f for f in plan_snapshot(table, table.metadata.current_snapshot_id)[0] if f.record_count == 10
+    )
+    commit_position_deletes(table, {first.file_path: [7]})
+    table = catalog.load_table("bronze.eqr")
+    expected = rust_read(table)
+    assert sorted(expected.column("id").to_pylist()) == [0, 2, 3, 5, 6, 8, 9, 10, 11]
+    assert expected.column_names == ["id", "label"]
+    assert_same(rat_read(rat, "bronze.eqr"), expected)
+    _compacted_reads_the_same(rat, catalog, "bronze.eqr", expected)
 
 
 # -- partition spec evolution, branches -----------------------------------------------------------------
