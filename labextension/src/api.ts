@@ -103,6 +103,10 @@ export interface ITableDetail {
   files: number;
   /** Data files under the table's `small_file_bytes` (null when its policy cannot be read). */
   small_files: number | null;
+  /** Row-level delete files other engines wrote (reads apply them; Compact removes them). */
+  delete_files: number;
+  /** The rows those delete files delete. */
+  deleted_rows: number;
   file_bytes: number;
   small_file_bytes: number | null;
   target_file_bytes: number | null;
@@ -176,6 +180,7 @@ export interface ICompactResult {
   bytes_before: number;
   bytes_after: number;
   skipped_old_spec?: number;
+  delete_files_removed?: number;
   snapshot_id: string | null;
 }
 

@@ -221,7 +221,10 @@ export function addCommands(
       const ok = await showDialog({
         title: `Compact ${where}?`,
         body:
-          `Rewrite the ${detail.small_files} small files of ${branch} (under ${formatBytes(detail.small_file_bytes)}) ` +
+          ((detail.delete_files ?? 0) > 0
+            ? `Apply the ${detail.delete_files} delete files of ${branch} (they remove ${detail.deleted_rows} rows) and ` +
+              `rewrite the files they apply to, with the small files, `
+            : `Rewrite the ${detail.small_files} small files of ${branch} (under ${formatBytes(detail.small_file_bytes)}) `) +
           `into files of about ${formatBytes(detail.target_file_bytes)}? This makes one new snapshot on ${branch}; ` +
           'the rows do not change. It can take a while on a large table.',
         buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Compact' })]

@@ -153,20 +153,32 @@ function plural(count: number, word: string): string {
   return `${formatCount(count)} ${word}${count === 1 ? '' : 's'}`;
 }
 
-/** `12 files (9 small)`, with ` on main` when the counts are of another branch than the one shown. */
+/**
+ * `12 files (9 small)`, then ` · 2 delete files` when other engines left row-level deletes, with
+ * ` on main` when the counts are of another branch than the one shown.
+ */
 export function filesText(detail: ITableDetail): string {
   const small = detail.small_files === null ? '' : ` (${formatCount(detail.small_files)} small)`;
+  const deletes = (detail.delete_files ?? 0) > 0 ? ` · ${plural(detail.delete_files, 'delete file')}` : '';
   const other = (detail.ref ?? null) !== detail.files_branch ? ` on ${detail.files_branch}` : '';
-  return `${plural(detail.files, 'file')}${small}${other}`;
+  return `${plural(detail.files, 'file')}${small}${deletes}${other}`;
 }
 
-/** Compaction is worth offering: at least two small files, a writable explorer, none running. */
+/** Compaction is worth offering: two small files or any delete file, a writable explorer, none running. */
 export function canCompact(detail: ITableDetail | null, readOnly: boolean, busy: boolean): boolean {
-  return !!detail && !readOnly && !busy && (detail.small_files ?? 0) >= 2;
+  return !!detail && !readOnly && !busy && ((detail.small_files ?? 0) >= 2 || (detail.delete_files ?? 0) > 0);
 }
 
 /** What a compaction did: `main: 12 → 3 files (1.2 MB → 1.1 MB)`, or that there was nothing to merge. */
 export function compactOutcome(result: ICompactResult): string {
+  const removed = result.delete_files_removed ?? 0;
+  if (removed > 0) {
+    return (
+      `Compacted ${result.branch}: ${formatCount(result.files_before)} → ${plural(result.files_after, 'file')}, ` +
+      `${plural(removed, 'delete file')} applied and removed ` +
+      `(${formatBytes(result.bytes_before)} → ${formatBytes(result.bytes_after)}).`
+    );
+  }
   if (result.files_after === result.files_before) {
     return (
       `Nothing to compact on ${result.branch}: no partition has small files worth merging ` +

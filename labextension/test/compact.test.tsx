@@ -40,6 +40,19 @@ describe('table files and compaction', () => {
     expect(filesText(detail({ ref: 'dev', files_branch: 'dev' }))).toBe('6 files (6 small)');
     expect(compactOutcome(REPORT)).toBe('Compacted main: 6 → 2 files (6.0 KB → 3.0 KB).');
     expect(compactOutcome({ ...REPORT, files_after: 6 })).toContain('Nothing to compact on main');
+    expect(filesText(detail({ delete_files: 2, deleted_rows: 40 }))).toBe('6 files (6 small) · 2 delete files');
+    expect(filesText(detail({ files: 1, small_files: 0, delete_files: 1 }))).toBe('1 file (0 small) · 1 delete file');
+    expect(compactOutcome({ ...REPORT, files_after: 6, delete_files_removed: 2 })).toBe(
+      'Compacted main: 6 → 6 files, 2 delete files applied and removed (6.0 KB → 3.0 KB).'
+    );
+  });
+
+  it('offers Compact for delete files even without small files', () => {
+    expect(canCompact(detail({ small_files: 0, delete_files: 1 }), false, false)).toBe(true);
+    expect(canCompact(detail({ small_files: 0, delete_files: 1 }), true, false)).toBe(false);
+    const html = render({ detail: detail({ small_files: 0, delete_files: 3, deleted_rows: 1200 }) });
+    expect(html).toContain('6 files (0 small) · 3 delete files');
+    expect(html).toContain('the 1,200 deleted rows stay deleted');
   });
 
   it('offers Compact from two small files, never read-only or while one runs', () => {

@@ -39,6 +39,8 @@ export function tableDetail(extra: Partial<ITableDetail> = {}): ITableDetail {
     files_branch: 'main',
     files: 6,
     small_files: 6,
+    delete_files: 0,
+    deleted_rows: 0,
     file_bytes: 6144,
     small_file_bytes: 48 * MIB,
     target_file_bytes: 64 * MIB,

@@ -1,6 +1,8 @@
-"""Data files of a branch head for the sidebar: how many, how big, and how many are small.
+"""Data files of a branch head for the sidebar: how many, how big, how many are small, and delete files.
 
-The count and total size come from the snapshot summary (``total-data-files``, ``total-files-size``);
+The count and total size come from the snapshot summary (``total-data-files``, ``total-files-size``), as
+do the row-level delete files other engines wrote (``total-delete-files``, ``total-position-deletes``,
+``total-equality-deletes``);
 only the small-file count needs the manifests (each data file's size against the table's policy). That
 read is done once per snapshot and threshold: :class:`FileStatsCache` keeps the answers by table uuid,
 snapshot id and threshold (a snapshot never changes; a new policy is a new threshold).
@@ -30,11 +32,15 @@ class FileStats:
         files: Data files (delete files are not counted).
         file_bytes: Their total size (the summary's ``total-files-size`` when it has one).
         small_files: Data files smaller than the threshold they were counted against.
+        delete_files: Row-level delete files (reads apply them; compaction removes them).
+        deleted_rows: The rows they delete (position and equality delete rows, as the summary counts).
     """
 
     files: int
     file_bytes: int
     small_files: int
+    delete_files: int = 0
+    deleted_rows: int = 0
 
 
 def compaction_branch(table: Table, ref: str | None, snapshot_id: int | None) -> str:
@@ -69,6 +75,29 @@ def scan_file_sizes(table: Table, snapshot: Snapshot) -> list[int]:
     return sizes
 
 
+def _delete_stats(table: Table, snapshot: Snapshot, summary: dict[str, str]) -> dict[str, int]:
+    """The delete files of a snapshot and the rows they delete: from the summary, else its delete manifests.
+
+    The summary's totals are optional in Iceberg; without them, the manifest list says whether there are
+    delete manifests at all, and only those are read.
+    """
+    from pyiceberg.manifest import ManifestContent
+
+    files = _summary_int(summary, "total-delete-files")
+    if files is not None:
+        kinds = ("total-position-deletes", "total-equality-deletes")
+        rows = sum(_summary_int(summary, k) or 0 for k in kinds)
+        return {"delete_files": files, "deleted_rows": rows}
+    count = rows = 0
+    for manifest in snapshot.manifests(table.io):
+        if manifest.content != ManifestContent.DELETES:
+            continue
+        for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True):
+            count += 1
+            rows += int(entry.data_file.record_count)
+    return {"delete_files": count, "deleted_rows": rows}
+
+
 def compute_file_stats(table: Table, snapshot: Snapshot | None, small_file_bytes: int) -> FileStats:
     """Count the data files of ``snapshot`` (none: an empty table) and those under ``small_file_bytes``.
 
@@ -80,17 +109,21 @@ def compute_file_stats(table: Table, snapshot: Snapshot | None, small_file_bytes
     summary = snapshot.summary.additional_properties if snapshot.summary else {}
     files = _summary_int(summary, "total-data-files")
     total = _summary_int(summary, "total-files-size")
+    deletes = _delete_stats(table, snapshot, summary)
     if files == 0:
-        return FileStats(0, total or 0, 0)
+        return FileStats(0, total or 0, 0, **deletes)
     if files is not None and total is not None:
         if small_file_bytes <= 0:
-            return FileStats(files, total, 0)
+            return FileStats(files, total, 0, **deletes)
         if total < small_file_bytes:
-            return FileStats(files, total, files)  # each file is smaller than all of them together
+            return FileStats(files, total, files, **deletes)  # each file is smaller than all of them together
     sizes = scan_file_sizes(table, snapshot)
     small = sum(1 for size in sizes if size < small_file_bytes)
     return FileStats(
-        files if files is not None else len(sizes), total if total is not None else sum(sizes), small
+        files if files is not None else len(sizes),
+        total if total is not None else sum(sizes),
+        small,
+        **deletes,
     )
 
 
@@ -132,8 +165,8 @@ def file_fields(
 ) -> dict[str, Any]:
     """The detail's file fields, of the head of the branch Compact rewrites (``files_branch``).
 
-    ``files``, ``small_files`` and ``file_bytes``, with the policy's ``small_file_bytes`` and
-    ``target_file_bytes``.
+    ``files``, ``small_files``, ``file_bytes``, ``delete_files`` and ``deleted_rows``, with the policy's
+    ``small_file_bytes`` and ``target_file_bytes``.
 
     A policy property that cannot be read leaves ``small_files`` and the sizes null (the detail still
     answers; compaction then reports the property).
@@ -149,6 +182,8 @@ def file_fields(
             "files_branch": branch,
             "files": stats.files,
             "small_files": None,
+            "delete_files": stats.delete_files,
+            "deleted_rows": stats.deleted_rows,
             "file_bytes": stats.file_bytes,
             "small_file_bytes": None,
             "target_file_bytes": None,
@@ -158,6 +193,8 @@ def file_fields(
         "files_branch": branch,
         "files": stats.files,
         "small_files": stats.small_files,
+        "delete_files": stats.delete_files,
+        "deleted_rows": stats.deleted_rows,
         "file_bytes": stats.file_bytes,
         "small_file_bytes": policy.small_file_bytes,
         "target_file_bytes": policy.target_file_bytes,

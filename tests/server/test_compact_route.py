@@ -86,6 +86,26 @@ async def test_compact_drops_the_file_count(api: Any) -> None:
     assert again["snapshot_id"] == report["snapshot_id"]
 
 
+async def test_delete_files_show_in_the_detail_and_compaction_removes_them(api: Any, rat_home: Path) -> None:
+    from ratatouille.testing import commit_equality_deletes, commit_position_deletes
+
+    lh = Lakehouse(Settings.for_home(rat_home))
+    table = lh.catalog.load_table("bronze.sales")  # unpartitioned: the delete files need no partition
+    first = next(iter(table.scan().plan_files())).file.file_path
+    commit_position_deletes(table, {first: [0]})
+    key = lh.catalog.load_table("bronze.sales").schema().fields[0].name
+    commit_equality_deletes(lh.catalog.load_table("bronze.sales"), {key: [None]})
+    lh.close()
+    before = await api("tables", "bronze", "sales")
+    assert (before["files"], before["delete_files"], before["deleted_rows"]) == (2, 2, 2)
+    assert (await api("tables", "bronze", "events"))["delete_files"] == 0
+
+    report = await api("tables", "bronze", "sales", "compact", method="POST")
+    assert report["delete_files_removed"] == 2
+    after = await api("tables", "bronze", "sales")
+    assert (after["delete_files"], after["deleted_rows"]) == (0, 0)
+
+
 async def test_compact_a_branch_leaves_main_alone(api: Any, rat_home: Path) -> None:
     await api("tables", "bronze", "events", "branches", method="POST", body={"name": "dev"})
     _append_events(rat_home, 2, branch="dev")

@@ -1,8 +1,8 @@
-/** A table's layout on storage: its partitioning, its data files (and how many are small), and Compact. */
+/** A table's layout on storage: its partitioning, its data files (how many are small), delete files, and Compact. */
 import * as React from 'react';
 
 import { ITableDetail } from '../api';
-import { compactOutcome, filesText, formatBytes, partitionText } from '../format';
+import { compactOutcome, filesText, formatBytes, formatCount, partitionText } from '../format';
 import { ICompaction } from '../model';
 
 export interface ITableFilesProps {
@@ -18,6 +18,12 @@ export interface ITableFilesProps {
 function compactTitle(detail: ITableDetail, readOnly: boolean): string {
   if (readOnly) {
     return 'The lakehouse explorer is read-only';
+  }
+  if ((detail.delete_files ?? 0) > 0) {
+    return (
+      `Rewrite the files of ${detail.files_branch} that delete files apply to (and its small files) into ` +
+      `plain files: reads get faster, the ${formatCount(detail.deleted_rows)} deleted rows stay deleted`
+    );
   }
   if ((detail.small_files ?? 0) < 2) {
     return 'Nothing to compact: fewer than two small files';
