@@ -305,12 +305,23 @@ def mapped_source(
         paths: The data files.
         extra: Columns put first in every select (the engine's virtual columns, e.g. ``_path``).
     """
-    groups: dict[tuple[str, str], list[str]] = {}
-    for path, stored in zip(paths, file_schemas(table, paths), strict=True):
-        groups.setdefault(mapped_select(schema, stored), []).append(path)
     head = "".join(f"{c}, " for c in extra)
     selects = [
         f"SELECT {head}{columns} FROM {engine.file_source(files, structure)} AS {FILES_ALIAS}"
-        for (structure, columns), files in groups.items()
+        for (structure, columns), (_, files) in file_kinds(table, schema, paths).items()
     ]
     return "(" + " UNION ALL ".join(selects) + ")"
+
+
+def file_kinds(
+    table: Table, schema: Schema, paths: Sequence[str]
+) -> dict[tuple[str, str], tuple[Schema, list[str]]]:
+    """The files grouped by how they are read: (structure, select list) -> (a file's schema, the paths).
+
+    Files whose footers give the same structure and select list (see :func:`mapped_select`) are read by
+    one call; the schema is the first such file's (their stored names and field ids are the same).
+    """
+    kinds: dict[tuple[str, str], tuple[Schema, list[str]]] = {}
+    for path, stored in zip(paths, file_schemas(table, paths), strict=True):
+        kinds.setdefault(mapped_select(schema, stored), (stored, []))[1].append(path)
+    return kinds

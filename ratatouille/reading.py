@@ -339,7 +339,7 @@ def source_sql(engine: Engine, resolved: ResolvedTable, plan: ReadPlan | None = 
 def _source_less_deletes(
     engine: Engine, resolved: ResolvedTable, files: list[str], deletes: AppliedDeletes
 ) -> str:
-    from .fieldmapping import FILES_ALIAS, file_schemas, mapped_select, names_are_ids
+    from .fieldmapping import FILES_ALIAS, file_kinds, file_schemas, names_are_ids
     from .tables.deletes import filtered_source
 
     schema = resolved.schema
@@ -352,13 +352,10 @@ def _source_less_deletes(
     table = resolved.table
     equality = [d for group in deletes.equality for d in group.deletes]
     delete_schemas = dict(zip(equality, file_schemas(table, equality), strict=True)) if equality else None
-    kinds: dict[tuple[str, str], tuple[Schema, list[str]]] = {}
-    for path, stored in zip(files, file_schemas(table, files), strict=True):
-        kinds.setdefault(mapped_select(schema, stored), (stored, []))[1].append(path)
     selects = [
         f"SELECT {columns} FROM "
         f"{filtered_source(engine, paths, structure, stored, deletes, delete_schemas)} AS {FILES_ALIAS}"
-        for (structure, columns), (stored, paths) in kinds.items()
+        for (structure, columns), (stored, paths) in file_kinds(table, schema, files).items()
     ]
     return "(" + " UNION ALL ".join(selects) + ")"
 

@@ -85,6 +85,10 @@ class SnapshotDeletes:
     equality: list[_Delete] = field(default_factory=list)
     #: The current type of each equality field (to read the files' value bounds).
     types: dict[int, IcebergType] = field(default_factory=dict)
+    #: Decoded value bounds by (file path, field id): each file's are decoded once, not once per pair.
+    _decoded: dict[tuple[str, int], tuple[Any, Any] | None] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def applying_to(self, files: Sequence[DataFile]) -> AppliedDeletes:
         """The delete files that apply to ``files`` (see the module docstring for the rules)."""
@@ -112,7 +116,7 @@ class SnapshotDeletes:
                     for i, d in enumerate(self.equality)
                     if seq < d.seq
                     and (d.unpartitioned or _same_partition(d.file, f))
-                    and _may_match(d.file, f, self.types)
+                    and self._may_match(d.file, f)
                 )
                 if applying:
                     groups[applying].append(f.file_path)
@@ -141,11 +145,41 @@ class SnapshotDeletes:
         equality = [
             d.file
             for d in self.equality
-            if seq < d.seq
-            and (d.unpartitioned or _same_partition(d.file, f))
-            and _may_match(d.file, f, self.types)
+            if seq < d.seq and (d.unpartitioned or _same_partition(d.file, f)) and self._may_match(d.file, f)
         ]
         return position, equality
+
+    def _may_match(self, delete: DataFile, data: DataFile) -> bool:
+        """Whether an equality delete file may delete a row of ``data``, by the two files' column stats.
+
+        As Iceberg's own planning does: a row is deleted only when each equality column matches, so one
+        column whose values cannot meet rules the file out: no NULL on one side (a NULL matches only a
+        NULL) and value ranges that do not overlap (or no value on one side). Missing stats, floats (NaN
+        has no bounds) and bounds written before a type promotion never rule a file out.
+        """
+        for field_id in delete.equality_ids or ():
+            field_type = self.types.get(field_id)
+            if field_type is None:
+                return True
+            d_null, d_value = _has(delete, field_id)
+            f_null, f_value = _has(data, field_id)
+            if d_null and f_null:
+                continue
+            if d_value and f_value:
+                d_range = self._bounds_of(delete, field_id, field_type)
+                f_range = self._bounds_of(data, field_id, field_type)
+                if d_range is None or f_range is None:
+                    continue
+                if not (d_range[1] < f_range[0] or f_range[1] < d_range[0]):  # the ranges overlap
+                    continue
+            return False
+        return True
+
+    def _bounds_of(self, f: DataFile, field_id: int, field_type: IcebergType) -> tuple[Any, Any] | None:
+        key = (f.file_path, field_id)
+        if key not in self._decoded:
+            self._decoded[key] = _bounds(f, field_id, field_type)
+        return self._decoded[key]
 
     @property
     def delete_files(self) -> list[DataFile]:
@@ -161,30 +195,6 @@ def _partition_key(f: DataFile) -> Any:
 
 def _same_partition(delete: DataFile, data: DataFile) -> bool:
     return (delete.spec_id or 0) == (data.spec_id or 0) and _partition_key(delete) == _partition_key(data)
-
-
-def _may_match(delete: DataFile, data: DataFile, types: Mapping[int, IcebergType]) -> bool:
-    """Whether an equality delete file may delete a row of ``data``, by the two files' column stats.
-
-    As Iceberg's own planning does: a row is deleted only when each equality column matches, so one
-    column whose values cannot meet rules the file out: no NULL on one side (a NULL matches only a NULL)
-    and value ranges that do not overlap (or no value on one side). Missing stats, floats (NaN has no
-    bounds) and bounds written before a type promotion never rule a file out.
-    """
-    for field_id in delete.equality_ids or ():
-        field_type = types.get(field_id)
-        if field_type is None:
-            return True
-        d_null, d_value = _has(delete, field_id)
-        f_null, f_value = _has(data, field_id)
-        if d_null and f_null:
-            continue
-        if d_value and f_value:
-            d_range, f_range = _bounds(delete, field_id, field_type), _bounds(data, field_id, field_type)
-            if d_range is None or f_range is None or not (d_range[1] < f_range[0] or f_range[1] < d_range[0]):
-                continue
-        return False
-    return True
 
 
 def _has(f: DataFile, field_id: int) -> tuple[bool, bool]:
