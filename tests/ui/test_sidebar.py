@@ -209,7 +209,11 @@ def test_pipelines_panel_and_schedule_command(lab: Lab) -> None:
             page.locator(".jp-Notebook").click()
             page.get_by_role("menuitem", name="View").click()
             page.get_by_role("menuitem", name="Activate Command Palette").click()
-            page.keyboard.type("schedule this notebook")
+            # Fill the palette's own input once it shows: typing right away could reach the page before
+            # the palette took the focus (on a loaded machine the filter then never saw the text).
+            palette = page.locator(".lm-CommandPalette-input")
+            expect(palette).to_be_visible(timeout=30_000)
+            palette.fill("schedule this notebook")
             # Click the filtered entry once it shows (Enter right after typing raced the filter on a
             # loaded machine and ran nothing).
             command = page.locator(".lm-CommandPalette-item", has_text="schedule this notebook")
