@@ -282,8 +282,10 @@ def _read(
             rows: pa.Table = scan.to_table(group)
             return rows
         table = load_table(catalog, identifier, branch)
+        read: dict[str, pa.Table] = {}  # each delete file read once for the whole group
         parts = [
-            without_equality_deleted(table, scan.to_table([t]), deletes.for_file(t.file)[1]) for t in group
+            without_equality_deleted(table, scan.to_table([t]), deletes.for_file(t.file)[1], read)
+            for t in group
         ]
         # pyiceberg reads one file's strings as string, another's as large_string: unify (conform() casts).
         return pa.concat_tables(parts, promote_options="permissive")

@@ -14,12 +14,21 @@ if TYPE_CHECKING:
     from pyiceberg.table import Table
 
 
-def without_equality_deleted(table: Table, rows: pa.Table, deletes: Sequence[DataFile]) -> pa.Table:
-    """The rows of one data file (read with the current schema) less those its equality deletes remove."""
+def without_equality_deleted(
+    table: Table, rows: pa.Table, deletes: Sequence[DataFile], read: dict[str, pa.Table] | None = None
+) -> pa.Table:
+    """The rows of one data file (read with the current schema) less those its equality deletes remove.
+
+    ``read`` keeps each delete file's rows across the data files of one compaction: a delete file that
+    applies to many data files is read once.
+    """
     schema = table.schema()
+    read = {} if read is None else read
     for d in deletes:
-        names = [schema.find_column_name(i) or "" for i in d.equality_ids or ()]
-        rows = drop_equality_deleted(rows, read_equality_deletes(table, [d.file_path], names))
+        if d.file_path not in read:
+            names = [schema.find_column_name(i) or "" for i in d.equality_ids or ()]
+            read[d.file_path] = read_equality_deletes(table, [d.file_path], names)
+        rows = drop_equality_deleted(rows, read[d.file_path])
     return rows
 
 
