@@ -332,12 +332,13 @@ def source_sql(engine: Engine, resolved: ResolvedTable, plan: ReadPlan | None = 
     # Row-level deletes (tables/deletes/): the read of the files, less the rows they remove.
     deletes = plan.deletes if plan is not None else _deletes_for(resolved, tuple(files))
     if deletes:
-        return _source_less_deletes(engine, resolved, files, deletes)
+        filters = plan is not None and plan.row_filter != "AlwaysTrue()"
+        return _source_less_deletes(engine, resolved, files, deletes, filters)
     return files_source(engine, resolved.table, schema, files)
 
 
 def _source_less_deletes(
-    engine: Engine, resolved: ResolvedTable, files: list[str], deletes: AppliedDeletes
+    engine: Engine, resolved: ResolvedTable, files: list[str], deletes: AppliedDeletes, filters: bool
 ) -> str:
     from .fieldmapping import FILES_ALIAS, file_kinds, file_schemas, names_are_ids
     from .tables.deletes import filtered_source
@@ -345,7 +346,7 @@ def _source_less_deletes(
     schema = resolved.schema
     if names_are_ids(resolved.table.metadata, schema):
         stored = physical_schema(schema)
-        source = filtered_source(engine, files, structure_of(stored), stored, deletes)
+        source = filtered_source(engine, files, structure_of(stored), stored, deletes, query_filters=filters)
         return f"(SELECT {logical_columns(schema, stored)} FROM {source})"
     # Columns renamed or re-created: each kind of file (by its footer) is filtered with its own names,
     # and the equality delete files are read by theirs (field ids match them all).
@@ -354,7 +355,8 @@ def _source_less_deletes(
     delete_schemas = dict(zip(equality, file_schemas(table, equality), strict=True)) if equality else None
     selects = [
         f"SELECT {columns} FROM "
-        f"{filtered_source(engine, paths, structure, stored, deletes, delete_schemas)} AS {FILES_ALIAS}"
+        + filtered_source(engine, paths, structure, stored, deletes, delete_schemas, filters)
+        + f" AS {FILES_ALIAS}"
         for (structure, columns), (stored, paths) in file_kinds(table, schema, files).items()
     ]
     return "(" + " UNION ALL ".join(selects) + ")"

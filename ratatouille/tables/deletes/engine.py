@@ -43,6 +43,7 @@ def filtered_source(
     stored: Schema,
     deletes: AppliedDeletes,
     delete_schemas: Mapping[str, Schema] | None = None,
+    query_filters: bool = False,
 ) -> str:
     """A read of ``files`` (the engine's file source) without the rows ``deletes`` remove.
 
@@ -54,21 +55,24 @@ def filtered_source(
         deletes: The delete files that apply (:meth:`SnapshotDeletes.applying_to`).
         delete_schemas: Each equality delete file's own schema (from its footer), where its names may
             differ from ``stored``'s (a column renamed since); omitted, they are ``stored``'s.
+        query_filters: The query filters this table's rows itself: its conditions should run before the
+            equality lookups (see :func:`_equality`).
     """
     positioned = set(deletes.position_files)
     plain = [f for f in files if f not in positioned]
     with_positions = [f for f in files if f in positioned]
     reads: list[str] = []
     if plain:  # files no position delete names: no row number to look up
-        reads += _reads(engine, plain, structure, [_equality(engine, deletes, stored, plain, delete_schemas)])
+        equality = _equality(engine, deletes, stored, plain, delete_schemas, query_filters)
+        reads += _reads(engine, plain, structure, [equality])
     if len(with_positions) <= PER_FILE_POSITIONS:
         source = engine.file_source(list(deletes.position), _POSITION_STRUCTURE) if with_positions else ""
         for f in with_positions:
             rows = f"_row_number NOT IN (SELECT pos FROM {source} WHERE file_path = {quote_literal(f)})"
-            equality = _equality(engine, deletes, stored, [f], delete_schemas)
+            equality = _equality(engine, deletes, stored, [f], delete_schemas, query_filters)
             reads += _reads(engine, [f], structure, [rows, equality])
     else:
-        equality = _equality(engine, deletes, stored, with_positions, delete_schemas)
+        equality = _equality(engine, deletes, stored, with_positions, delete_schemas, query_filters)
         reads += _reads(engine, with_positions, structure, [_positions(engine, deletes), equality])
     return "(" + " UNION ALL ".join(reads) + ")"
 
@@ -118,12 +122,19 @@ def _equality(
     stored: Schema,
     files: Sequence[str],
     delete_schemas: Mapping[str, Schema] | None = None,
+    query_filters: bool = False,
 ) -> str:
     """The rows of ``files`` kept by the equality deletes ("" when none applies to them).
 
     Columns are matched by field id: on the data side through ``stored`` (a field the files lack is
     NULL there), on the delete side through each delete file's own schema (``delete_schemas``, from its
     footer; without it, the delete files hold the names ``stored`` does).
+
+    With ``query_filters``, each condition names ``_path``, which keeps it out of PREWHERE: the engine
+    then reads and filters by the query's own conditions first and looks up only the rows they keep
+    (a filtered query keeping 10% of 10M rows: 1.98x of the plain read instead of 2.67x). Without
+    conditions of its own, the lookup is best in PREWHERE (the other columns are decoded for the rows
+    kept only).
     """
     from ...arrowtypes import iceberg_to_clickhouse, nullable
     from ..rowlevel import engine_path
@@ -158,7 +169,7 @@ def _equality(
             right = ", ".join(_null_safe(k, False) for k in keys)
             found_sql = f"({left}) IN (SELECT {right} FROM {source})"
         if applies == reading:
-            parts.append(f"NOT {found_sql}")
+            parts.append(f"NOT (_path != '' AND {found_sql})" if query_filters else f"NOT {found_sql}")
         else:
             paths = ", ".join(quote_literal(engine_path(p)) for p in sorted(applies))
             parts.append(f"NOT (_path IN ({paths}) AND {found_sql})")
