@@ -107,6 +107,38 @@ def floor_source(rat: Rat, name: str, kind: str) -> str:
     return f"(SELECT * FROM {source} WHERE {FLOORS[kind]})"
 
 
+def rust_ratios(rat: Rat, name: str, plain: str, repeat: int) -> dict[str, dict[str, float]]:
+    """Each query's medians on ``name`` and ``plain`` read by iceberg-rust (pyiceberg-core's DataFusion).
+
+    What another Iceberg reader pays for the same delete files, against its own read of the compacted
+    table. Empty when the ``datafusion`` package (a test extra) is missing.
+    """
+    try:
+        import datafusion
+        from pyiceberg_core.datafusion import IcebergDataFusionTable
+    except ImportError:
+        return {}
+    ctx = datafusion.SessionContext()
+    for alias, table_name in (("ours", name), ("base", plain)):
+        table = rat.session.catalog.load_table(table_name)
+        provider = IcebergDataFusionTable(
+            identifier=list(table.name()), metadata_location=table.metadata_location, file_io_properties={}
+        )
+        ctx.register_table(alias, provider)
+    out = {}
+    for label, sql in QUERIES.items():
+        times: dict[str, list[float]] = {"ours": [], "base": []}
+        for _ in range(repeat):
+            for alias in times:
+                t0 = time.perf_counter()
+                ctx.sql(sql.replace("count()", "count(*)").format(t=alias)).to_arrow_table()
+                times[alias].append(time.perf_counter() - t0)
+        o, b = statistics.median(times["ours"]), statistics.median(times["base"])
+        report(f"iceberg-rust position {label}", o, b, "its compacted", "(another reader)")
+        out[label] = {"with_deletes_s": o, "compacted_s": b, "ratio": o / b}
+    return out
+
+
 def compacted_copy(rat: Rat, name: str, copy: str, delete_files: int = 1) -> None:
     """``copy``: the same snapshot registered again, then compacted into plain files."""
     table = rat.session.catalog.load_table(name)
@@ -361,6 +393,9 @@ def main() -> int:
                     "floor_ratio": f / b,
                 }
                 worst = max(worst, o / b)
+            if kind == "position":  # iceberg-rust's equality deletes take minutes here (see docs)
+                for label, rust in rust_ratios(rat, name, plain, args.repeat).items():
+                    results["cases"][f"{kind}/{label}"]["iceberg_rust"] = rust
         lh.close()
     results["seconds"] = time.perf_counter() - started
     results["peak_rss_mb"] = peak_rss_mb()
