@@ -8,6 +8,11 @@ table compares like with like: the snapshot before the deletes, registered apart
 1% more rows, no delete file). The queries below run on the three, interleaved, with the snapshot cache
 off (every read decodes the files); medians of ``--repeat``. Target: ratio to the compacted table <= 1.5.
 
+Two references go with each case: the **floor**, the same data files read with a filter that drops 1% of
+the rows and needs no delete file (``FLOORS``: what the engine pays before any lookup), and, for position
+deletes, **iceberg-rust** (pyiceberg-core's DataFusion provider) reading the table with deletes against
+its own read of the compacted table.
+
 Figures go to ``bench/results/deletes.json`` (``--quick``: ``bench/results/deletes-quick.json``).
 
 ``--sweep``: the ratio (with delete files / compacted, cache off, interleaved, medians of ``--repeat``)
