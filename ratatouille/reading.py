@@ -186,6 +186,11 @@ class ReadPlan:
         return len(self.files)
 
     @property
+    def filtered(self) -> bool:
+        """True when the query's conditions gave the read an Iceberg filter."""
+        return self.row_filter != "AlwaysTrue()"
+
+    @property
     def pruned(self) -> bool:
         """True when some data files are skipped."""
         return len(self.files) < self.total_files
@@ -332,8 +337,7 @@ def source_sql(engine: Engine, resolved: ResolvedTable, plan: ReadPlan | None = 
     # Row-level deletes (tables/deletes/): the read of the files, less the rows they remove.
     deletes = plan.deletes if plan is not None else _deletes_for(resolved, tuple(files))
     if deletes:
-        filters = plan is not None and plan.row_filter != "AlwaysTrue()"
-        return _source_less_deletes(engine, resolved, files, deletes, filters)
+        return _source_less_deletes(engine, resolved, files, deletes, plan is not None and plan.filtered)
     return files_source(engine, resolved.table, schema, files)
 
 
